@@ -31,7 +31,7 @@ export interface ServedIndex {
 }
 
 export interface OpenServedIndex {
-  (opts: { root: string; dbPath: string; config: unknown; summarizer?: Summarizer }): Promise<ServedIndex>;
+  (opts: { root: string; dbPath: string; config: unknown; summarizer?: Summarizer; readOnly?: boolean }): Promise<ServedIndex>;
 }
 
 /** Status snapshots follow events at most this often: hundreds of document events a second must not flood the host. */
@@ -73,7 +73,7 @@ export function serveEngine(endpoint: MessageEndpoint, openIndex: OpenServedInde
             },
           }
         : undefined;
-      index = await openIndex({ root: p.root, dbPath: p.dbPath, config: p.config, summarizer });
+      index = await openIndex({ root: p.root, dbPath: p.dbPath, config: p.config, summarizer, readOnly: p.readOnly });
       unsubscribe = index.onEvent((event) => {
         peer.notify({ kind: 'event', event });
         scheduleStatus();

@@ -119,6 +119,8 @@ export const engineMethods = {
       config: z.unknown(),
       /** When set, summaries are asked of the host (vscode.lm) with this provider id, e.g. `vscode-lm:copilot/gpt-4o`. */
       hostSummarizerId: z.string().nullable(),
+      /** Status and search only, without the writer lock (so the CLI can write meanwhile); reopened writable to run. */
+      readOnly: z.boolean().optional(),
     }),
     result: TaskStatusSchema,
   },
