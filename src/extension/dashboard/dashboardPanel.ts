@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
 import type { EngineEvent, TaskStatus } from '../../engine/types';
+import { pageStateSchema } from '../../protocol/dashboard';
 import { renderDashboardHtml } from './dashboardHtml';
 import { DashboardSession, type DashboardActions } from './dashboardSession';
 import { ProgressHistory } from './progressHistory';
@@ -64,7 +65,7 @@ export class DashboardPanel {
       );
       panel = new DashboardPanel(webviewPanel, context, controller, log);
     }
-    if (focusPath !== undefined) panel.session.focusDocument(focusPath);
+    if (focusPath !== undefined) panel.focusDocument(focusPath);
     return panel;
   }
 
@@ -113,6 +114,11 @@ export class DashboardPanel {
     return new DashboardPanel(panel, context, controller, log);
   }
 
+  /** Shows one document's state on the page (and keeps showing it after hide/restore). */
+  focusDocument(path: string): void {
+    this.session.focusDocument(path);
+  }
+
   private dispose(): void {
     if (DashboardPanel.current === this) DashboardPanel.current = undefined;
     this.session.dispose();
@@ -127,9 +133,11 @@ export function registerDashboardSerializer(
 ): vscode.Disposable {
   historyFor(context, controller); // start recording now, not when the panel first opens
   return vscode.window.registerWebviewPanelSerializer(DASHBOARD_VIEW_TYPE, {
-    async deserializeWebviewPanel(panel: vscode.WebviewPanel) {
-      // The page's saved state is only UI state; the truth comes with the fresh snapshot after webview/ready.
-      DashboardPanel.revive(panel, context, controller, log);
+    async deserializeWebviewPanel(panel: vscode.WebviewPanel, state: unknown) {
+      // The page's saved state is only UI state (and untrusted); the truth comes with the snapshot after webview/ready.
+      const revived = DashboardPanel.revive(panel, context, controller, log);
+      const focusPath = pageStateSchema.safeParse(state);
+      if (focusPath.success && focusPath.data.focusPath !== undefined) revived.focusDocument(focusPath.data.focusPath);
     },
   });
 }

@@ -4,6 +4,7 @@
 import type { DocumentStatus, EngineEvent, TaskStatus } from '../../engine/types';
 import {
   MAX_FAILED_IN_SNAPSHOT,
+  MAX_PATH_LENGTH,
   dashboardEventSchema,
   describeInvalid,
   hostToPageMessageSchema,
@@ -56,7 +57,7 @@ const realTimers: Timers = {
 
 export class DashboardSession {
   private ready = false;
-  /** Replies and focus requests made before the page listens; state needs no queue (the snapshot carries it). */
+  /** Replies made before the page listens; state needs no queue (the snapshot carries it). */
   private queued: HostToPageMessage[] = [];
   private taskEvent: DashboardEvent | undefined;
   private progressEvent: DashboardEvent | undefined;
@@ -70,6 +71,8 @@ export class DashboardSession {
   private readonly timers: Timers;
   private readonly throttleMs: number;
   private disposed = false;
+  /** The document the user asked to see; shown again after every hide/restore. */
+  private focusPath: string | undefined;
 
   constructor(private readonly options: DashboardSessionOptions) {
     this.timers = options.timers ?? realTimers;
@@ -100,8 +103,8 @@ export class DashboardSession {
 
   /** Asks the page to show one document (from "Show in Dashboard" on a document). */
   focusDocument(path: string): void {
-    const doc = this.options.controller.getStatus()?.documents.find((d) => d.path === path);
-    this.send({ type: 'view/focusDocument', path, document: doc ? summarizeDocument(doc) : null });
+    this.focusPath = path;
+    if (this.ready) this.post(this.buildFocus(path));
   }
 
   dispose(): void {
@@ -115,6 +118,7 @@ export class DashboardSession {
     this.ready = true;
     this.clearPendingChanges();
     this.post(this.buildSnapshot());
+    if (this.focusPath !== undefined) this.post(this.buildFocus(this.focusPath));
     const queued = this.queued;
     this.queued = [];
     for (const m of queued) this.post(m);
@@ -231,7 +235,12 @@ export class DashboardSession {
     return snapshot;
   }
 
-  /** Queues until the page is ready; replies and focus requests must not be lost to a page still loading. */
+  private buildFocus(path: string): HostToPageMessage {
+    const doc = this.options.controller.getStatus()?.documents.find((d) => d.path === path);
+    return { type: 'view/focusDocument', path: truncateForPage(path, MAX_PATH_LENGTH), document: doc ? summarizeDocument(doc) : null };
+  }
+
+  /** Queues until the page is ready; replies must not be lost to a page still loading. */
   private send(message: HostToPageMessage): void {
     if (this.ready) this.post(message);
     else this.queued.push(message);
