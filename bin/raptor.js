@@ -8,4 +8,8 @@ if (!fs.existsSync(bundle)) {
   process.stderr.write('raptor: the CLI is not built yet — run `npm run build` in ' + path.join(__dirname, '..') + '\n');
   process.exit(2);
 }
-require(bundle);
+require(bundle)
+  .main(process.argv.slice(2))
+  .then((code) => {
+    process.exitCode = code;
+  });
