@@ -163,18 +163,17 @@ export function scanJournal(path: string, options: { wantPayloads?: boolean } = 
       const seq = readU64(frameHeader, 8);
       const frameEnd = pos + FRAME_HEADER_BYTES + length;
       if (frameEnd > fileBytes) {
-        // Ends past EOF: the classic torn write. (A damaged length field looks the same; either way nothing
-        // after this point can be framed, so it is dropped.)
-        stop(length > MAX_PAYLOAD_BYTES ? 'corrupt' : 'torn');
+        // Ends past EOF: the classic torn write, unless an intact frame follows, which means a damaged length field.
+        stop(length > MAX_PAYLOAD_BYTES || intactFrameFollows(fd, pos + 1, fileBytes, lastSeq) ? 'corrupt' : 'torn');
         break;
       }
       const payload = Buffer.allocUnsafe(length);
       if (length > 0) readExactly(fd, payload, pos + FRAME_HEADER_BYTES);
       const crcOk = crc32(payload, crc32(frameHeader.subarray(8, 16))) === storedCrc;
       if (!crcOk || seq <= lastSeq) {
-        // A bad frame that reaches exactly to EOF is a torn tail (e.g. a file extended with zeros by the crash);
-        // one followed by more bytes means the journal was damaged in place.
-        stop(frameEnd === fileBytes && !crcOk ? 'torn' : 'corrupt');
+        // A complete frame that fails its checks was damaged after it was written (a crash cuts frames short, it
+        // does not rewrite them), so it is reported as corruption even when it is the last one.
+        stop('corrupt');
         break;
       }
       entries.push({ seq, payload: wantPayloads ? payload : new Uint8Array(0) });
@@ -186,6 +185,29 @@ export function scanJournal(path: string, options: { wantPayloads?: boolean } = 
   } finally {
     fs.closeSync(fd);
   }
+}
+
+const PROBE_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * True when an intact frame (plausible seq, matching CRC) starts somewhere in [from, fileBytes). Only called once,
+ * at the point where reading stopped, to tell a torn tail (nothing valid after it) from a damaged length field.
+ */
+function intactFrameFollows(fd: number, from: number, fileBytes: number, lastSeq: number): boolean {
+  const remaining = fileBytes - from;
+  if (remaining < FRAME_HEADER_BYTES) return false;
+  if (remaining > PROBE_LIMIT_BYTES) return true; // far longer than any torn write
+  const buf = Buffer.allocUnsafe(remaining);
+  readExactly(fd, buf, from);
+  for (let off = 0; off + FRAME_HEADER_BYTES <= remaining; off++) {
+    const seq = readU64(buf, off + 8);
+    if (seq <= lastSeq || seq > lastSeq + 1_000_000) continue;
+    const length = buf.readUInt32LE(off);
+    if (off + FRAME_HEADER_BYTES + length > remaining) continue;
+    const body = buf.subarray(off + FRAME_HEADER_BYTES, off + FRAME_HEADER_BYTES + length);
+    if (crc32(body, crc32(buf.subarray(off + 8, off + 16))) === buf.readUInt32LE(off + 4)) return true;
+  }
+  return false;
 }
 
 /** Only the header, without reading any frame. Returns null when the file's header is missing or damaged. */
