@@ -126,6 +126,14 @@ export class DashboardCharts {
   }
 
   update(history: readonly ProgressSample[], task: TaskSummary | null): void {
+    // The time axis spans the data exactly (a linear scale would otherwise round out to "nice" empty margins).
+    const first = history[0]?.t;
+    const last = history.at(-1)?.t;
+    for (const chart of [this.documents, this.tokens]) {
+      const x = chart.options.scales!['x']!;
+      x.min = first;
+      x.max = first !== undefined && last === first ? first + 1000 : last;
+    }
     const [completed, failed, rate] = this.documents.data.datasets;
     completed!.data = history.map((s) => ({ x: s.t, y: s.completed }));
     failed!.data = history.map((s) => ({ x: s.t, y: s.failed }));

@@ -15,6 +15,8 @@ export interface DashboardModel {
   task: TaskSummary | null;
   snapshotReceived: boolean;
   failed: Map<string, FailedDocument>;
+  /** True when the snapshot listed only the first failed documents (the host caps the list; counts stay exact). */
+  failedTruncated: boolean;
   progress: ProgressEvent | null;
   /** Page clock (ms) when `progress` arrived, to keep elapsed time and ETA ticking between events. */
   progressReceivedAt: number;
@@ -27,6 +29,7 @@ export function emptyModel(): DashboardModel {
     task: null,
     snapshotReceived: false,
     failed: new Map(),
+    failedTruncated: false,
     progress: null,
     progressReceivedAt: 0,
     history: [],
@@ -41,6 +44,7 @@ export function applyHostMessage(model: DashboardModel, message: HostToPageMessa
       model.snapshotReceived = true;
       model.task = message.task;
       model.failed = new Map(message.failed.map((f) => [f.path, f]));
+      model.failedTruncated = (message.task?.failed_documents ?? 0) > message.failed.length;
       model.progress = message.progress;
       model.progressReceivedAt = nowMs;
       model.history = [...message.history];
@@ -99,6 +103,11 @@ export function upsertSamples(history: ProgressSample[], samples: readonly Progr
     if (last && last.seq === s.seq) history[history.length - 1] = s;
     else if (!last || s.seq > last.seq) history.push(s);
   }
+}
+
+/** How many documents have failed: the listed ones, or the task's count when the list is only the first part. */
+export function failedCount(model: DashboardModel): number {
+  return model.failedTruncated ? Math.max(model.task?.failed_documents ?? 0, model.failed.size) : model.failed.size;
 }
 
 export interface EnabledActions {

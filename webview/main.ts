@@ -14,6 +14,7 @@ import {
   currentTiming,
   emptyModel,
   enabledActions,
+  failedCount,
   formatCount,
   formatDuration,
   type EnabledActions,
@@ -203,7 +204,7 @@ function renderTiming(): void {
 function renderFailed(): void {
   failedDirty = false;
   const failed = [...model.failed.values()].sort((a, b) => a.path.localeCompare(b.path));
-  const total = Math.max(model.task?.failed_documents ?? 0, failed.length);
+  const total = failedCount(model);
   $('failed-count').textContent = total ? `(${formatCount(total)})` : '';
   $('failed-empty').hidden = total > 0;
   $('failed-table').hidden = failed.length === 0;

@@ -6,6 +6,7 @@ import {
   currentTiming,
   emptyModel,
   enabledActions,
+  failedCount,
   formatDuration,
   upsertSamples,
 } from '../../webview/dashboardModel';
@@ -63,8 +64,15 @@ describe('dashboard page model', () => {
       0,
     );
     assert.deepEqual([...m.failed.keys()], ['c.md']);
+    assert.equal(failedCount(m), 1, 'the table count follows the list, not the last progress count');
     assert.equal(m.task?.status, 'paused');
     assert.equal(m.task?.message, 'Paused by the user.');
+  });
+
+  it('counts failed documents beyond a capped snapshot list from the task', () => {
+    const m = emptyModel();
+    applyHostMessage(m, { type: 'state/snapshot', task: task({ failed_documents: 1500 }), failed: [{ path: 'b.md', error: null, retryCount: 0 }], progress: null, history: [] }, 0);
+    assert.equal(failedCount(m), 1500);
   });
 
   it('progress events update the counts the doughnut and progress bar draw', () => {
