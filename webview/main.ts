@@ -261,7 +261,8 @@ setInterval(() => {
 new MutationObserver(() => charts.applyTheme()).observe(document.body, { attributes: true, attributeFilter: ['class'] });
 new MutationObserver(() => charts.applyTheme()).observe(document.documentElement, { attributes: true, attributeFilter: ['style'] });
 
-window.addEventListener('unload', () => replies.dispose());
+// The page is torn down when hidden; whoever still waits for a reply hears so instead of timing out.
+window.addEventListener('pagehide', () => replies.dispose());
 
 render();
 vscode.postMessage({ type: 'webview/ready' });

@@ -1,0 +1,37 @@
+// A representative subset of the theme variables VS Code injects into webviews, for the headless preview.
+export const themes = {
+  dark: { bodyClass: 'vscode-dark', vars: {
+    '--vscode-font-family': '-apple-system, BlinkMacSystemFont, "Segoe UI", Ubuntu, sans-serif', '--vscode-font-size': '13px',
+    '--vscode-foreground': '#cccccc', '--vscode-descriptionForeground': '#9d9d9d', '--vscode-editor-background': '#1f1f1f',
+    '--vscode-editorWidget-background': '#202020', '--vscode-widget-border': '#313131', '--vscode-panel-border': '#2b2b2b',
+    '--vscode-button-background': '#0078d4', '--vscode-button-foreground': '#ffffff', '--vscode-button-hoverBackground': '#026ec1',
+    '--vscode-button-secondaryBackground': '#313131', '--vscode-button-secondaryForeground': '#cccccc', '--vscode-button-secondaryHoverBackground': '#3c3c3c',
+    '--vscode-button-border': '#ffffff12', '--vscode-focusBorder': '#0078d4', '--vscode-badge-background': '#616161', '--vscode-badge-foreground': '#f8f8f8',
+    '--vscode-progressBar-background': '#0078d4', '--vscode-errorForeground': '#f85149', '--vscode-textLink-foreground': '#4daafc', '--vscode-textLink-activeForeground': '#4daafc',
+    '--vscode-charts-foreground': '#cccccc', '--vscode-charts-lines': '#cccccc80', '--vscode-charts-red': '#f14c4c', '--vscode-charts-blue': '#3794ff',
+    '--vscode-charts-yellow': '#cca700', '--vscode-charts-orange': '#d18616', '--vscode-charts-green': '#89d185', '--vscode-charts-purple': '#b180d7',
+    '--vscode-disabledForeground': '#cccccc80', '--vscode-inputValidation-errorBackground': '#5a1d1d', '--vscode-inputValidation-errorBorder': '#be1100',
+  } },
+  light: { bodyClass: 'vscode-light', vars: {
+    '--vscode-font-family': '-apple-system, BlinkMacSystemFont, "Segoe UI", Ubuntu, sans-serif', '--vscode-font-size': '13px',
+    '--vscode-foreground': '#3b3b3b', '--vscode-descriptionForeground': '#3b3b3b', '--vscode-editor-background': '#ffffff',
+    '--vscode-editorWidget-background': '#f8f8f8', '--vscode-widget-border': '#e5e5e5', '--vscode-panel-border': '#e5e5e5',
+    '--vscode-button-background': '#005fb8', '--vscode-button-foreground': '#ffffff', '--vscode-button-hoverBackground': '#0258a8',
+    '--vscode-button-secondaryBackground': '#e5e5e5', '--vscode-button-secondaryForeground': '#3b3b3b', '--vscode-button-secondaryHoverBackground': '#cccccc',
+    '--vscode-button-border': '#0000001a', '--vscode-focusBorder': '#005fb8', '--vscode-badge-background': '#cccccc', '--vscode-badge-foreground': '#3b3b3b',
+    '--vscode-progressBar-background': '#005fb8', '--vscode-errorForeground': '#f85149', '--vscode-textLink-foreground': '#005fb8', '--vscode-textLink-activeForeground': '#005fb8',
+    '--vscode-charts-foreground': '#616161', '--vscode-charts-lines': '#61616180', '--vscode-charts-red': '#e51400', '--vscode-charts-blue': '#1a85ff',
+    '--vscode-charts-yellow': '#bf8803', '--vscode-charts-orange': '#d18616', '--vscode-charts-green': '#388a34', '--vscode-charts-purple': '#652d90',
+    '--vscode-disabledForeground': '#61616180', '--vscode-inputValidation-errorBackground': '#f2dede', '--vscode-inputValidation-errorBorder': '#be1100',
+  } },
+  hc: { bodyClass: 'vscode-high-contrast', vars: {
+    '--vscode-font-family': 'sans-serif', '--vscode-font-size': '13px', '--vscode-foreground': '#ffffff', '--vscode-descriptionForeground': '#ffffffb3',
+    '--vscode-editor-background': '#000000', '--vscode-contrastBorder': '#6fc3df', '--vscode-widget-border': '#6fc3df',
+    '--vscode-button-background': '#000000', '--vscode-button-foreground': '#ffffff', '--vscode-button-border': '#6fc3df',
+    '--vscode-button-secondaryBackground': '#000000', '--vscode-button-secondaryForeground': '#ffffff', '--vscode-focusBorder': '#f38518',
+    '--vscode-badge-background': '#000000', '--vscode-badge-foreground': '#ffffff', '--vscode-progressBar-background': '#6fc3df', '--vscode-errorForeground': '#f48771',
+    '--vscode-textLink-foreground': '#21a6ff', '--vscode-charts-foreground': '#ffffff', '--vscode-charts-lines': '#ffffff80', '--vscode-charts-red': '#f48771',
+    '--vscode-charts-blue': '#75beff', '--vscode-charts-yellow': '#ffd370', '--vscode-charts-orange': '#d18616', '--vscode-charts-green': '#89d185', '--vscode-charts-purple': '#b180d7',
+    '--vscode-disabledForeground': '#a5a5a5',
+  } },
+};
