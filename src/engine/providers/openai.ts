@@ -5,6 +5,7 @@ import OpenAI from 'openai';
 import type { CallContext, EmbedResult, Embedder, SummarizeRequest, SummaryResult, Summarizer } from '../ports';
 import { countTokens } from '../tokenizer';
 import { CHAT_FRAMING_TOKENS, DEFAULT_SUMMARY_PROMPT, formatSummaryPrompt, shortHash } from './prompt';
+import { ProviderError } from './errors';
 import { MalformedResponseError } from './retry';
 
 export const OPENAI_DEFAULT_BASE_URL = 'https://api.openai.com/v1';
@@ -17,6 +18,11 @@ export interface OpenAIConnection {
   apiKey?: string;
   /** Per-attempt timeout (the retry layer enforces it too, including a stalled body). */
   timeoutMs: number;
+  /**
+   * Set when the connection cannot work (e.g. OpenAI without a key): every call fails with this sentence, sending
+   * nothing. Checked at call time, so opening an index to read its status never fails over a missing key.
+   */
+  unusableBecause?: string;
 }
 
 function createClient(c: OpenAIConnection): OpenAI {
@@ -45,9 +51,11 @@ export class OpenAIChatSummarizer implements Summarizer {
   readonly model: string;
   private readonly template: string;
   private readonly client: OpenAI;
+  private readonly unusableBecause?: string;
 
   constructor(opts: OpenAIChatOptions) {
     this.model = opts.model;
+    this.unusableBecause = opts.unusableBecause;
     this.template = opts.summaryPrompt ?? DEFAULT_SUMMARY_PROMPT;
     this.client = createClient(opts);
     // temperature 0, one user message: changing any of these (or the prompt) must invalidate trees and the call cache.
@@ -65,6 +73,7 @@ export class OpenAIChatSummarizer implements Summarizer {
   }
 
   async summarize(req: SummarizeRequest, ctx: CallContext): Promise<SummaryResult> {
+    if (this.unusableBecause) throw new ProviderError(this.unusableBecause);
     const prompt = this.formatPrompt(req);
     const completion = await this.client.chat.completions.create(
       { model: this.model, messages: [{ role: 'user', content: prompt }], max_tokens: req.maxTokens, temperature: 0 },
@@ -96,9 +105,11 @@ export class OpenAIEmbedder implements Embedder {
   readonly model: string;
   readonly batchSize: number;
   private readonly client: OpenAI;
+  private readonly unusableBecause?: string;
 
   constructor(opts: OpenAIEmbedOptions) {
     this.model = opts.model;
+    this.unusableBecause = opts.unusableBecause;
     // OpenAI accepts up to 2048 inputs per call; 64 keeps one retry cheap and a request well under size limits.
     this.batchSize = opts.batchSize ?? 64;
     this.client = createClient(opts);
@@ -112,6 +123,7 @@ export class OpenAIEmbedder implements Embedder {
 
   async embed(texts: string[], ctx: CallContext): Promise<EmbedResult> {
     if (texts.length === 0) return { vectors: [], usage: {} };
+    if (this.unusableBecause) throw new ProviderError(this.unusableBecause);
     // encoding_format 'float': base64 (the SDK's default) is not supported by every local server.
     const res = await this.client.embeddings.create({ model: this.model, input: texts, encoding_format: 'float' }, { signal: ctx.signal });
     const data = (res as { data?: unknown } | null)?.data;

@@ -152,6 +152,7 @@ export async function withRetry<T>(
       if (signal.aborted) throw new AbortError();
       if (isAbortError(e) && !timedOut) throw e instanceof AbortError ? e : new AbortError();
       if (isPausingError(e)) throw e; // budget/consent: the runner pauses the task, retrying cannot help
+      if (e instanceof ProviderError) throw e; // already one clear sentence (e.g. a missing key): nothing to retry
 
       last = timedOut ? classifyFailure(new AttemptTimeoutError(policy.attemptTimeoutMs), clock.now()) : classifyFailure(e, clock.now());
       if (!last.retryable) throw new ProviderError(`${label} failed: ${last.reason}`, last.status, n);
