@@ -74,6 +74,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Raptor
     }
     const title = merged && merged.total_documents > 0 ? `${merged.completed_documents}/${merged.total_documents}` : undefined;
     treeView.description = title;
+    treeView.message =
+      merged?.status === 'paused'
+        ? `Paused with ${merged.completed_documents}/${merged.total_documents} documents done${merged.message ? ` (${merged.message})` : ''}. Resume continues where it stopped.`
+        : undefined;
   };
   context.subscriptions.push(
     indexes.onDidChange(() => {

@@ -1,0 +1,25 @@
+// `npm run test:e2e`: the in-host Mocha suite, then the Playwright UI test, each in a fresh real VS Code.
+import fs from 'node:fs';
+import path from 'node:path';
+import { EXT_DIR } from './harness.mjs';
+import { makeWorkspace } from './fixtures.mjs';
+import { runHostTests } from './runHostTests.mjs';
+import { runUiTest } from './uiTest.mjs';
+
+for (const f of ['dist/extension.js', 'dist/engineWorker.js', 'dist/sql-wasm.wasm']) {
+  if (!fs.existsSync(path.join(EXT_DIR, f))) {
+    console.error(`${f} is missing; run npm run build first.`);
+    process.exit(2);
+  }
+}
+const t0 = Date.now();
+const only = process.argv[2]; // 'host' | 'ui' | undefined (both)
+let ok = true;
+if (only !== 'ui') {
+  const fixture = makeWorkspace('host', { count: Number(process.env.RAPTOR_E2E_HOST_DOCS || 20) });
+  ok = (await runHostTests({ folder: fixture.ws })) && ok;
+  if (!process.env.KEEP_RUN_DIR) fs.rmSync(fixture.dir, { recursive: true, force: true });
+}
+if (only !== 'host') ok = (await runUiTest()) && ok;
+console.log(`e2e ${ok ? 'passed' : 'FAILED'} in ${((Date.now() - t0) / 1000).toFixed(0)}s`);
+process.exit(ok ? 0 : 1);

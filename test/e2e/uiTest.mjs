@@ -1,0 +1,122 @@
+// Drives the real workbench (code-server + chromium via playwright-core) like a user: the welcome view's Index
+// Workspace button, the status bar, Pause/Resume buttons of the dashboard, a window reload mid-run and the resume
+// prompt, the failed document and its inline Retry. Screenshots go to test/e2e/screenshots/ (git-ignored).
+// usage: node test/e2e/uiTest.mjs [port]
+import fs from 'node:fs';
+import path from 'node:path';
+import { startCodeServer, workbenchUrl, launchChromium, EXT_DIR, HERE } from './harness.mjs';
+import { makeWorkspace } from './fixtures.mjs';
+
+const SHOTS = path.join(HERE, 'screenshots');
+
+export async function runUiTest({ port = 8172, count = Number(process.env.RAPTOR_E2E_UI_DOCS || 60) } = {}) {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  const fixture = makeWorkspace('ui', { count });
+  const t0 = Date.now();
+  const step = (m) => console.log(`[ui ${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
+  let ok = false, cs, browser, page;
+  try {
+    cs = await startCodeServer({ port });
+    browser = await launchChromium();
+    page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
+    page.on('pageerror', (e) => console.log('  [pageerror]', e.message.slice(0, 200)));
+    await page.goto(workbenchUrl(cs, { folder: fixture.ws, devPath: EXT_DIR }));
+    await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+
+    const activity = page.locator('.activitybar .action-item a[aria-label^="RAPTOR"]').first();
+    await activity.waitFor({ state: 'visible', timeout: 60000 });
+    await activity.click();
+    const sidebar = page.locator('#workbench\\.parts\\.sidebar');
+    const welcome = sidebar.locator('.welcome-view-content', { hasText: 'No RAPTOR index' });
+    await welcome.waitFor({ timeout: 30000 });
+    step('activated: RAPTOR view shows the welcome with its Index Workspace button');
+    await page.screenshot({ path: path.join(SHOTS, 'welcome.png') });
+    await welcome.locator('.monaco-button', { hasText: 'Index Workspace' }).click();
+
+    const statusItem = page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: /\d+\/\d+/ }).first();
+    await statusItem.waitFor({ timeout: 60000 });
+    await statusItem.locator('.codicon-sync.codicon-modifier-spin').waitFor({ timeout: 30000 });
+    const runningText = await statusItem.innerText();
+    if (!/^\d+\/\d+( · [\d.]+[kM]? tok)?/.test(runningText.trim())) throw new Error(`unexpected status bar text "${runningText}"`);
+    step(`status bar while running: "${runningText.trim()}" (spinning sync icon)`);
+    const row = (text) => sidebar.locator('.monaco-list-row', { hasText: text }).first();
+    await row(/^Running \(\d+\)/).waitFor({ timeout: 30000 });
+
+    // Pause from the dashboard's button.
+    await statusItem.click(); // the status bar item opens the dashboard
+    const dash = page.frameLocator('iframe.webview.ready').frameLocator('iframe#active-frame');
+    await dash.locator('#task-state', { hasText: /running/i }).waitFor({ timeout: 30000 });
+    await dash.locator('#pause').click();
+    await dash.locator('#task-state', { hasText: /paused/i }).waitFor({ timeout: 30000 });
+    await page.locator('#workbench\\.parts\\.statusbar .statusbar-item .codicon-debug-pause').first().waitFor({ timeout: 15000 });
+    await row('Running (0)').waitFor({ timeout: 15000 });
+    await sidebar.locator('.tree-explorer-viewlet-tree-view-message, .message', { hasText: /Paused with/ }).first().waitFor({ timeout: 15000 });
+    const pausedText = (await page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: /\d+\/\d+/ }).first().innerText()).trim();
+    step(`paused from the dashboard: #task-state paused, status bar "${pausedText}" with the pause icon, tree says paused`);
+    await page.screenshot({ path: path.join(SHOTS, 'dashboard-paused.png') });
+
+    // Resume, then reload the window mid-run: the next window offers to resume.
+    await dash.locator('#resume').click();
+    await dash.locator('#task-state', { hasText: /running/i }).waitFor({ timeout: 30000 });
+    step('resumed from the dashboard');
+    await page.waitForTimeout(1500);
+    await page.reload();
+    await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+    step('window reloaded mid-run');
+    await runCommand(page, 'Notifications: Show Notifications');
+    const prompt = page.locator('.notifications-center .notification-list-item', { hasText: /indexing of ws (was interrupted|is paused).*Resume\?/ }).first();
+    await prompt.waitFor({ timeout: 60000 });
+    step(`resume prompt: "${(await prompt.locator('.notification-list-item-message').innerText()).trim()}"`);
+    await prompt.locator('.monaco-button', { hasText: 'Resume' }).click();
+    await page.keyboard.press('Escape');
+
+    await page.locator('#workbench\\.parts\\.statusbar .statusbar-item .codicon-check').first().waitFor({ timeout: 300000 });
+    const doneText = (await page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: /\d+\/\d+/ }).first().innerText()).trim();
+    step(`completed after resume: status bar "${doneText}"`);
+    await activity.click().catch(() => {});
+    const total = fixture.documents;
+    await row(`Completed (${total - 1})`).waitFor({ timeout: 30000 });
+    await row('Failed (1)').waitFor({ timeout: 30000 });
+    const failedRow = row('blank.md');
+    await failedRow.waitFor({ timeout: 15000 });
+    const description = await failedRow.locator('.label-description').innerText();
+    if (!/text/i.test(description)) throw new Error(`blank.md's row does not show its error: "${description}"`);
+    step(`tree: Completed (${total - 1}), Failed (1): blank.md — "${description}"`);
+    await page.screenshot({ path: path.join(SHOTS, 'tree-failed.png') });
+
+    // Fix the document, then its inline Retry action.
+    fs.writeFileSync(path.join(fixture.ws, 'blank.md'), '# Notes\n\nThis document now has text to index.\n');
+    await failedRow.hover();
+    await failedRow.locator('.action-label[aria-label="Retry Document"]').click();
+    await row(`Completed (${total})`).waitFor({ timeout: 60000 });
+    await row('Failed (0)').waitFor({ timeout: 10000 });
+    step(`retried blank.md: tree shows Completed (${total}), Failed (0)`);
+    await page.screenshot({ path: path.join(SHOTS, 'tree-completed.png') });
+    ok = true;
+  } catch (e) {
+    console.error('UI test FAILED:', e.message);
+    await page?.screenshot({ path: path.join(SHOTS, 'ui-failure.png') }).catch(() => {});
+    if (process.env.SHOW_SERVER_LOG) console.log(cs?.log());
+  } finally {
+    await browser?.close().catch(() => {});
+    cs?.stop();
+    if (cs && !process.env.KEEP_RUN_DIR) fs.rmSync(cs.runDir, { recursive: true, force: true });
+    if (!process.env.KEEP_RUN_DIR) fs.rmSync(fixture.dir, { recursive: true, force: true });
+    step(ok ? 'DONE (ok)' : 'DONE (failed)');
+  }
+  return ok;
+}
+
+async function runCommand(page, title) {
+  await page.keyboard.press('F1');
+  const input = page.locator('.quick-input-widget .quick-input-box input');
+  await input.waitFor({ state: 'visible', timeout: 10000 });
+  await input.fill('>' + title);
+  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10000 });
+  await page.keyboard.press('Enter');
+  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10000 });
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  process.exit((await runUiTest({ port: Number(process.argv[2] || 8172) })) ? 0 : 1);
+}
