@@ -205,19 +205,36 @@ describe('DashboardSession', () => {
     assert.ok(logs.some((l) => l.startsWith('error') && l.includes('locked')));
   });
 
-  it('queues replies until the page is ready, and sends state only after the snapshot', async () => {
+  it('sends nothing before webview/ready; the snapshot then carries the state the events described', async () => {
     const { session, sent, controller, timers } = setup();
-    await session.receive({ type: 'task/pause', id: 1 });
     controller.emit({ type: 'task/state', state: 'paused', message: null });
     timers.fireAll();
     assert.equal(sent.length, 0, 'nothing reaches a page that has not said ready');
     controller.current = status([doc('a.md', 'completed')], 'paused');
     await session.receive({ type: 'webview/ready' });
+    timers.fireAll();
     assert.deepEqual(
       sent.map((m) => m.type),
-      ['state/snapshot', 'reply'],
+      ['state/snapshot'],
+      'no stale event is replayed after the snapshot',
     );
-    assert.ok(sent[0]!.type === 'state/snapshot' && sent[0]!.task?.status === 'paused', 'the snapshot carries the state the events described');
+    assert.ok(sent[0]!.type === 'state/snapshot' && sent[0]!.task?.status === 'paused');
+  });
+
+  it('does not hand a reply owed to a hidden page to the next one (its ids start afresh)', async () => {
+    const { session, sent, controller } = setup();
+    await session.receive({ type: 'webview/ready' });
+    let finishPause!: () => void;
+    controller.pause = () => new Promise<void>((resolve) => (finishPause = resolve));
+    const pending = session.receive({ type: 'task/pause', id: 1 });
+    session.pageHidden();
+    finishPause();
+    await pending;
+    await session.receive({ type: 'webview/ready' });
+    assert.deepEqual(
+      sent.map((m) => m.type),
+      ['state/snapshot', 'state/snapshot'],
+    );
   });
 
   it('coalesces engine events per throttle tick: latest state per document, latest progress, task state last', async () => {

@@ -57,8 +57,6 @@ const realTimers: Timers = {
 
 export class DashboardSession {
   private ready = false;
-  /** Replies made before the page listens; state needs no queue (the snapshot carries it). */
-  private queued: HostToPageMessage[] = [];
   private taskEvent: DashboardEvent | undefined;
   private progressEvent: DashboardEvent | undefined;
   /** Latest state per document since the last flush (a document that flips twice is sent once). */
@@ -111,17 +109,19 @@ export class DashboardSession {
     this.disposed = true;
     this.subscription.dispose();
     this.clearPendingChanges();
-    this.queued = [];
   }
 
+  /**
+   * Nothing is replayed to a page that was not listening: changes before `webview/ready` are folded into the
+   * snapshot (replaying old events after it would undo newer state), the focused document is remembered and sent
+   * after it, and a reply finishing while no page listens is dropped (its page is gone, and the next page numbers
+   * its requests afresh, so handing it the reply could settle the wrong request).
+   */
   private onReady(): void {
     this.ready = true;
     this.clearPendingChanges();
     this.post(this.buildSnapshot());
     if (this.focusPath !== undefined) this.post(this.buildFocus(this.focusPath));
-    const queued = this.queued;
-    this.queued = [];
-    for (const m of queued) this.post(m);
   }
 
   private async handleRequest(request: PageRequest): Promise<void> {
@@ -166,7 +166,11 @@ export class DashboardSession {
   }
 
   private reply(id: number, error?: string): void {
-    this.send(error === undefined ? { type: 'reply', id, ok: true } : { type: 'reply', id, ok: false, error: truncateForPage(error) });
+    if (!this.ready) {
+      this.options.log.debug(`dashboard reply ${id} dropped: the page that asked is gone`);
+      return;
+    }
+    this.post(error === undefined ? { type: 'reply', id, ok: true } : { type: 'reply', id, ok: false, error: truncateForPage(error) });
   }
 
   private onEngineEvent(raw: EngineEvent): void {
@@ -238,12 +242,6 @@ export class DashboardSession {
   private buildFocus(path: string): HostToPageMessage {
     const doc = this.options.controller.getStatus()?.documents.find((d) => d.path === path);
     return { type: 'view/focusDocument', path: truncateForPage(path, MAX_PATH_LENGTH), document: doc ? summarizeDocument(doc) : null };
-  }
-
-  /** Queues until the page is ready; replies must not be lost to a page still loading. */
-  private send(message: HostToPageMessage): void {
-    if (this.ready) this.post(message);
-    else this.queued.push(message);
   }
 
   private post(message: HostToPageMessage): void {
