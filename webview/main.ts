@@ -32,7 +32,7 @@ const MAX_FAILED_ROWS = 500;
 
 const vscode = acquireVsCodeApi();
 const model = emptyModel();
-const replies = new PendingReplies((m) => vscode.postMessage(m));
+const replies = new PendingReplies((m) => vscode.postMessage(m), 30_000, undefined, 1 + Math.floor(Math.random() * 2 ** 40));
 
 const app = document.getElementById('app')!;
 app.innerHTML = `

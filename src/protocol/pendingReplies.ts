@@ -27,14 +27,21 @@ interface Pending {
 }
 
 export class PendingReplies {
-  private nextId = 1;
+  private nextId: number;
   private readonly pending = new Map<number, Pending>();
 
+  /**
+   * @param firstId where this page's ids start; the page picks a random one so that a reply meant for an earlier
+   *   instance of the page (reloaded while a request was in flight) cannot settle one of its requests.
+   */
   constructor(
     private readonly post: (message: PageRequest) => void,
     private readonly timeoutMs = 30_000,
     private readonly timers: Timers = realTimers,
-  ) {}
+    firstId = 1,
+  ) {
+    this.nextId = firstId;
+  }
 
   /** Sends the request; resolves when the host replies ok, rejects with the host's sentence otherwise. */
   request(body: PageRequestBody): Promise<void> {
