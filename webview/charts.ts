@@ -127,12 +127,13 @@ export class DashboardCharts {
 
   update(history: readonly ProgressSample[], task: TaskSummary | null): void {
     // The time axis spans the data exactly (a linear scale would otherwise round out to "nice" empty margins).
-    const first = history[0]?.t;
-    const last = history.at(-1)?.t;
+    // With no points yet, show the last minute rather than an axis of identical midnight labels.
+    const last = history.at(-1)?.t ?? Date.now();
+    const first = Math.min(history[0]?.t ?? last - 60_000, last - 1000);
     for (const chart of [this.documents, this.tokens]) {
       const x = chart.options.scales!['x']!;
       x.min = first;
-      x.max = first !== undefined && last === first ? first + 1000 : last;
+      x.max = last;
     }
     const [completed, failed, rate] = this.documents.data.datasets;
     completed!.data = history.map((s) => ({ x: s.t, y: s.completed }));
