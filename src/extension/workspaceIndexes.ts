@@ -13,9 +13,12 @@ export class WorkspaceIndexes implements DashboardController, vscode.Disposable 
   private readonly changed = new vscode.EventEmitter<void>();
   private readonly events = new vscode.EventEmitter<EngineEvent>();
   readonly onDidChange = this.changed.event;
+  /** The merged task state last announced; a change not caused by an engine event (an index loaded, a folder
+   *  added or removed) is announced as a task/state event, so event-driven views (the dashboard) stay in step. */
+  private announcedState: TaskStatus['status'] | undefined;
 
   constructor(
-    private readonly deps: Omit<FolderIndexDeps, 'dbPath'> & {
+    private readonly deps: Omit<FolderIndexDeps, 'dbPath' | 'settings'> & {
       dbPath(folder: vscode.WorkspaceFolder, settings: ReturnType<FolderIndexDeps['settings']>): string;
       settingsFor(folder: vscode.WorkspaceFolder): ReturnType<FolderIndexDeps['settings']>;
       openDocument(absPath: string): Promise<void>;
@@ -43,11 +46,27 @@ export class WorkspaceIndexes implements DashboardController, vscode.Disposable 
         dbPath: (s) => this.deps.dbPath(folder, s),
       });
       this.folders.set(key, index);
-      this.subscriptions.set(key, [index.onDidChange(() => this.changed.fire()), index.onEvent((e) => this.events.fire(e))]);
+      this.subscriptions.set(key, [
+        index.onDidChange(() => {
+          this.changed.fire();
+          this.announceTaskState();
+        }),
+        index.onEvent((e) => {
+          if (e.type === 'task/state') this.announcedState = undefined; // re-derive from the merged status next
+          this.events.fire(e);
+        }),
+      ]);
       added.push(index);
     }
     if (added.length || this.folders.size !== folders.length) this.changed.fire();
     return added;
+  }
+
+  private announceTaskState(): void {
+    const merged = this.getStatus();
+    if (!merged || merged.status === this.announcedState) return;
+    this.announcedState = merged.status;
+    this.events.fire({ type: 'task/state', state: merged.status, message: merged.message });
   }
 
   all(): FolderIndex[] {

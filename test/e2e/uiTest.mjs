@@ -73,7 +73,7 @@ export async function runUiTest({ port = 8172, count = Number(process.env.RAPTOR
     await page.locator('#workbench\\.parts\\.statusbar .statusbar-item .codicon-check').first().waitFor({ timeout: 300000 });
     const doneText = (await page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { hasText: /\d+\/\d+/ }).first().innerText()).trim();
     step(`completed after resume: status bar "${doneText}"`);
-    await activity.click().catch(() => {});
+    await showRaptorView(page, activity);
     const total = fixture.documents;
     await row(`Completed (${total - 1})`).waitFor({ timeout: 30000 });
     await row('Failed (1)').waitFor({ timeout: 30000 });
@@ -105,6 +105,13 @@ export async function runUiTest({ port = 8172, count = Number(process.env.RAPTOR
     step(ok ? 'DONE (ok)' : 'DONE (failed)');
   }
   return ok;
+}
+
+/** Open the RAPTOR sidebar unless it is already showing (clicking its activity item again would close it). */
+async function showRaptorView(page, activity) {
+  const title = page.locator('#workbench\\.parts\\.sidebar .composite.title', { hasText: /RAPTOR/i }).first();
+  if (!(await title.isVisible().catch(() => false))) await activity.click();
+  await title.waitFor({ timeout: 15000 });
 }
 
 async function runCommand(page, title) {
