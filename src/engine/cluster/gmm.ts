@@ -1,0 +1,318 @@
+// Gaussian mixture with full covariances, fitted by EM from a k-means++ / Lloyd start — the same model,
+// initialisation and stopping rule as scikit-learn's GaussianMixture (the RAPTOR reference), written for
+// the small reduced dimension (~10) where a full covariance costs almost nothing.
+import { cholesky } from './linalg';
+import { createRng, deriveSeed, type Rng } from './random';
+import { throwIfAborted } from '../ports';
+
+const LOG_2PI = Math.log(2 * Math.PI);
+const EPS = 2.220446049250313e-16;
+
+export interface GmmOptions {
+  /** Added to covariance diagonals, as sklearn's reg_covar. */
+  regCovar?: number;
+  /** Stop when the mean log-likelihood changes by less than this (sklearn's tol). */
+  tol?: number;
+  maxIter?: number;
+  /** Covariance model: full (as the reference), diagonal or spherical. */
+  covariance?: CovarianceType;
+}
+
+export type CovarianceType = 'full' | 'diag' | 'spherical';
+
+export interface GmmFit {
+  k: number;
+  d: number;
+  weights: Float64Array;
+  means: Float64Array;
+  /** Lower Cholesky factors of the covariances, k×d×d. */
+  chol: Float64Array;
+  logDet: Float64Array;
+  /** Posterior probabilities, n×k row-major, under the final parameters. */
+  resp: Float64Array;
+  meanLogLikelihood: number;
+  bic: number;
+}
+
+/** Fit a k-component full-covariance GMM to n×d row-major data. Deterministic given `seed`. */
+export function fitGmm(x: Float64Array, n: number, d: number, k: number, seed: number, opts: GmmOptions = {}): GmmFit {
+  const reg = opts.regCovar ?? 1e-6;
+  const tol = opts.tol ?? 1e-3;
+  const maxIter = opts.maxIter ?? 100;
+  const covariance = opts.covariance ?? 'full';
+  const rng = createRng(seed);
+  const fit: GmmFit = {
+    k,
+    d,
+    weights: new Float64Array(k),
+    means: new Float64Array(k * d),
+    chol: new Float64Array(k * d * d),
+    logDet: new Float64Array(k),
+    resp: new Float64Array(n * k),
+    meanLogLikelihood: -Infinity,
+    bic: Infinity,
+  };
+  const labels = kmeans(x, n, d, k, rng);
+  for (let i = 0; i < n; i++) fit.resp[i * k + labels[i]] = 1;
+  mStep(x, n, d, fit, reg, covariance);
+  let previous = -Infinity;
+  for (let iter = 0; iter < maxIter; iter++) {
+    const ll = eStep(x, n, d, fit);
+    mStep(x, n, d, fit, reg, covariance);
+    if (Math.abs(ll - previous) < tol) break;
+    previous = ll;
+  }
+  // Final E-step so that the posteriors and the likelihood match the returned parameters (as sklearn does).
+  fit.meanLogLikelihood = eStep(x, n, d, fit);
+  const covParams = covariance === 'full' ? (d * (d + 1)) / 2 : covariance === 'diag' ? d : 1;
+  const params = k * covParams + k * d + k - 1;
+  fit.bic = -2 * n * fit.meanLogLikelihood + params * Math.log(n);
+  return fit;
+}
+
+/** Posterior responsibilities into fit.resp; returns the mean log-likelihood. */
+function eStep(x: Float64Array, n: number, d: number, fit: GmmFit): number {
+  const { k, weights, means, chol, logDet, resp } = fit;
+  const z = new Float64Array(d);
+  const logp = new Float64Array(k);
+  const constant = new Float64Array(k);
+  for (let c = 0; c < k; c++) constant[c] = Math.log(weights[c]) - 0.5 * (d * LOG_2PI + logDet[c]);
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const xi = i * d;
+    let max = -Infinity;
+    for (let c = 0; c < k; c++) {
+      const mu = c * d;
+      const l = c * d * d;
+      // Solve L z = x - mu; the Mahalanobis distance is |z|².
+      let maha = 0;
+      for (let r = 0; r < d; r++) {
+        let s = x[xi + r] - means[mu + r];
+        const lr = l + r * d;
+        for (let t = 0; t < r; t++) s -= chol[lr + t] * z[t];
+        s /= chol[lr + r];
+        z[r] = s;
+        maha += s * s;
+      }
+      const v = constant[c] - 0.5 * maha;
+      logp[c] = v;
+      if (v > max) max = v;
+    }
+    let sum = 0;
+    for (let c = 0; c < k; c++) sum += Math.exp(logp[c] - max);
+    const lse = max + Math.log(sum);
+    total += lse;
+    const ri = i * k;
+    for (let c = 0; c < k; c++) resp[ri + c] = Math.exp(logp[c] - lse);
+  }
+  return total / n;
+}
+
+function mStep(x: Float64Array, n: number, d: number, fit: GmmFit, reg: number, covariance: CovarianceType): void {
+  const { k, weights, means, chol, logDet, resp } = fit;
+  const cov = new Float64Array(d * d);
+  const factor = new Float64Array(d * d);
+  const diff = new Float64Array(d);
+  for (let c = 0; c < k; c++) {
+    let nk = 10 * EPS;
+    const mu = c * d;
+    for (let j = 0; j < d; j++) means[mu + j] = 0;
+    for (let i = 0; i < n; i++) {
+      const r = resp[i * k + c];
+      if (r === 0) continue;
+      nk += r;
+      for (let j = 0; j < d; j++) means[mu + j] += r * x[i * d + j];
+    }
+    for (let j = 0; j < d; j++) means[mu + j] /= nk;
+    weights[c] = nk / n;
+    cov.fill(0);
+    for (let i = 0; i < n; i++) {
+      const r = resp[i * k + c];
+      if (r < 1e-12) continue; // negligible weight; skipping it keeps EM cheap for many components
+      for (let j = 0; j < d; j++) diff[j] = x[i * d + j] - means[mu + j];
+      for (let a = 0; a < d; a++) {
+        const ra = r * diff[a];
+        const row = a * d;
+        for (let b = 0; b <= a; b++) cov[row + b] += ra * diff[b];
+      }
+    }
+    for (let a = 0; a < d; a++) {
+      for (let b = 0; b <= a; b++) {
+        const v = cov[a * d + b] / nk;
+        cov[a * d + b] = v;
+        cov[b * d + a] = v;
+      }
+      cov[a * d + a] += reg;
+    }
+    if (covariance !== 'full') {
+      let trace = 0;
+      for (let a = 0; a < d; a++) trace += cov[a * d + a];
+      for (let a = 0; a < d; a++) {
+        for (let b = 0; b < d; b++) if (a !== b) cov[a * d + b] = 0;
+        if (covariance === 'spherical') cov[a * d + a] = trace / d;
+      }
+    }
+    // A collapsed component can still be numerically singular; grow the ridge until it factors.
+    let ridge = reg;
+    while (!cholesky(cov, d, factor)) {
+      for (let a = 0; a < d; a++) cov[a * d + a] += ridge * 9;
+      ridge *= 10;
+    }
+    let ld = 0;
+    for (let a = 0; a < d; a++) ld += Math.log(factor[a * d + a]);
+    logDet[c] = 2 * ld;
+    chol.set(factor, c * d * d);
+  }
+}
+
+/** k-means++ seeding (greedy, 2 + ln k trials, as sklearn) then Lloyd iterations; returns hard labels. */
+export function kmeans(x: Float64Array, n: number, d: number, k: number, rng: Rng, maxIter = 100): Int32Array {
+  const centers = new Float64Array(k * d);
+  const closest = new Float64Array(n);
+  const sq = (i: number, cBuf: Float64Array, c: number): number => {
+    let s = 0;
+    for (let j = 0; j < d; j++) {
+      const t = x[i * d + j] - cBuf[c * d + j];
+      s += t * t;
+    }
+    return s;
+  };
+  const pointDist = (i: number, p: number): number => {
+    let s = 0;
+    for (let j = 0; j < d; j++) {
+      const t = x[i * d + j] - x[p * d + j];
+      s += t * t;
+    }
+    return s;
+  };
+  const first = rng.int(n);
+  centers.set(x.subarray(first * d, first * d + d), 0);
+  let potential = 0;
+  for (let i = 0; i < n; i++) {
+    closest[i] = sq(i, centers, 0);
+    potential += closest[i];
+  }
+  const trials = 2 + Math.floor(Math.log(k));
+  const candidateDist = new Float64Array(n);
+  const bestDist = new Float64Array(n);
+  for (let c = 1; c < k; c++) {
+    let bestCandidate = -1;
+    let bestPotential = Infinity;
+    for (let t = 0; t < trials; t++) {
+      let candidate: number;
+      if (potential <= 0) {
+        candidate = rng.int(n);
+      } else {
+        let target = rng.next() * potential;
+        candidate = n - 1;
+        for (let i = 0; i < n; i++) {
+          target -= closest[i];
+          if (target <= 0) {
+            candidate = i;
+            break;
+          }
+        }
+      }
+      let pot = 0;
+      for (let i = 0; i < n; i++) {
+        const v = Math.min(closest[i], pointDist(i, candidate));
+        candidateDist[i] = v;
+        pot += v;
+      }
+      if (pot < bestPotential) {
+        bestPotential = pot;
+        bestCandidate = candidate;
+        bestDist.set(candidateDist);
+      }
+    }
+    centers.set(x.subarray(bestCandidate * d, bestCandidate * d + d), c * d);
+    closest.set(bestDist);
+    potential = bestPotential;
+  }
+  const labels = new Int32Array(n).fill(-1);
+  const counts = new Float64Array(k);
+  for (let iter = 0; iter < maxIter; iter++) {
+    let changed = 0;
+    for (let i = 0; i < n; i++) {
+      let best = 0;
+      let bestD = Infinity;
+      for (let c = 0; c < k; c++) {
+        const v = sq(i, centers, c);
+        if (v < bestD) {
+          bestD = v;
+          best = c;
+        }
+      }
+      if (labels[i] !== best) {
+        labels[i] = best;
+        changed++;
+      }
+    }
+    if (changed === 0) break;
+    centers.fill(0);
+    counts.fill(0);
+    for (let i = 0; i < n; i++) {
+      const c = labels[i];
+      counts[c]++;
+      for (let j = 0; j < d; j++) centers[c * d + j] += x[i * d + j];
+    }
+    for (let c = 0; c < k; c++) {
+      if (counts[c] === 0) continue; // keep an emptied centre where it was (its row is zero); rare with ++ seeding
+      for (let j = 0; j < d; j++) centers[c * d + j] /= counts[c];
+    }
+  }
+  return labels;
+}
+
+export interface BicSearchOptions {
+  maxClusters: number;
+  seed: number;
+  signal?: AbortSignal;
+  gmm?: GmmOptions;
+  /** Grid points past the best one, all worse, before the coarse sweep stops. */
+  patience?: number;
+}
+
+/**
+ * Choose the number of components by BIC, as the reference does over k = 1 .. min(maxClusters, n) - 1,
+ * but coarse-to-fine: a roughly geometric grid of k with early stop once BIC has risen for `patience`
+ * grid points, then every k between the best grid point's neighbours. Each k is fitted with its own
+ * derived seed, so the answer doesn't depend on which k were visited.
+ */
+export function selectGmmByBic(x: Float64Array, n: number, d: number, opts: BicSearchOptions): GmmFit {
+  const kMax = Math.max(1, Math.min(opts.maxClusters, n) - 1);
+  const patience = opts.patience ?? Number(process.env.PATIENCE ?? 2);
+  const fits = new Map<number, GmmFit>();
+  const fitK = (k: number): GmmFit => {
+    let f = fits.get(k);
+    if (!f) {
+      throwIfAborted(opts.signal);
+      f = fitGmm(x, n, d, k, deriveSeed(opts.seed, k), opts.gmm);
+      fits.set(k, f);
+    }
+    return f;
+  };
+  const grid: number[] = [];
+  for (let k = 1; k <= kMax; k = Math.max(k + 1, Math.round(k * 1.25))) grid.push(k);
+  if (grid[grid.length - 1] !== kMax) grid.push(kMax);
+  let bestIndex = 0;
+  let worse = 0;
+  for (let g = 0; g < grid.length; g++) {
+    const f = fitK(grid[g]);
+    if (f.bic < fitK(grid[bestIndex]).bic) {
+      bestIndex = g;
+      worse = 0;
+    } else if (g > 0 && ++worse >= patience) {
+      break;
+    }
+  }
+  const lo = bestIndex > 0 ? grid[bestIndex - 1] + 1 : 1;
+  const hi = bestIndex + 1 < grid.length ? grid[bestIndex + 1] - 1 : kMax;
+  for (let k = lo; k <= hi; k++) fitK(k);
+  let best: GmmFit | undefined;
+  for (const k of [...fits.keys()].sort((a, b) => a - b)) {
+    const f = fits.get(k)!;
+    if (!best || f.bic < best.bic) best = f;
+  }
+  return best!;
+}

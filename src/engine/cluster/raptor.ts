@@ -1,0 +1,206 @@
+// RAPTOR clustering (Sarthi et al., ICLR 2024): reduce dimension, pick the number of Gaussian-mixture
+// components by BIC, soft-assign each node to every component with probability > threshold; a global
+// pass, then a local pass inside each global cluster. clusterNodes adds the token cap the tree builder needs.
+import { throwIfAborted } from '../ports';
+import { selectGmmByBic, type CovarianceType } from './gmm';
+import { normalizedMatrix, pcaScores } from './pca';
+import { createRng, deriveSeed } from './random';
+import { reduceDimension, type ReductionMethod } from './reduce';
+
+export interface ClusterOptions {
+  /** config.seed, default 224 */
+  seed: number;
+  /** Soft-assignment probability, default 0.1. */
+  threshold?: number;
+  /** Default 50. */
+  maxClusters?: number;
+  /** Default 10. */
+  reductionDim?: number;
+  /** config.clusterMaxTokens (default 3500). */
+  maxTokensPerCluster: number;
+  /** Default 3. */
+  maxReclusterDepth?: number;
+  /** Checked between expensive steps; AbortError from ../ports. */
+  signal?: AbortSignal;
+  /** Dimension reduction before the mixture fits; see reduce.ts for why the default is what it is. */
+  reduction?: ReductionMethod;
+}
+
+export interface RaptorClusterOptions {
+  seed: number;
+  threshold?: number;
+  maxClusters?: number;
+  reductionDim?: number;
+  signal?: AbortSignal;
+  reduction?: ReductionMethod;
+  covariance?: CovarianceType;
+  epochs?: number;
+}
+
+/** Global local-neighbourhood size, as the reference's UMAP n_neighbors = sqrt(n - 1). */
+const globalNeighbors = (n: number) => Math.max(2, Math.floor(Math.sqrt(n - 1)));
+/** Local-pass neighbourhood size, as the reference. */
+const LOCAL_NEIGHBORS = 10;
+
+/** The global+local GMM/BIC clustering alone (no token cap), comparable 1:1 with the Python reference. */
+export function raptorClusters(embeddings: Float32Array[], opts: RaptorClusterOptions): number[][] {
+  const n = embeddings.length;
+  const dim = opts.reductionDim ?? 10;
+  const threshold = opts.threshold ?? 0.1;
+  const maxClusters = opts.maxClusters ?? 50;
+  const method = opts.reduction ?? 'spectral';
+  if (n === 0) return [];
+  // Too few points to reduce and fit meaningfully: one cluster of all, as the reference.
+  if (n <= dim + 1) return [range(n)];
+  throwIfAborted(opts.signal);
+  const { data, d } = normalizedMatrix(embeddings);
+
+  const globalDim = Math.min(dim, n - 2);
+  const reduced = reduceDimension(data, n, d, globalDim, {
+    method,
+    neighbors: globalNeighbors(n),
+    seed: deriveSeed(opts.seed, 0),
+    signal: opts.signal,
+    epochs: opts.epochs,
+  });
+  const globalFit = selectGmmByBic(reduced, n, globalDim, { maxClusters, seed: deriveSeed(opts.seed, 1), signal: opts.signal, gmm: { covariance: opts.covariance } });
+  const globalMembers = softMembers(globalFit.resp, n, globalFit.k, threshold);
+
+  const out: number[][] = [];
+  for (let g = 0; g < globalMembers.length; g++) {
+    const members = globalMembers[g];
+    if (members.length === 0) continue;
+    if (members.length <= dim + 1) {
+      out.push(members);
+      continue;
+    }
+    throwIfAborted(opts.signal);
+    const m = members.length;
+    const sub = new Float64Array(m * d);
+    for (let r = 0; r < m; r++) sub.set(data.subarray(members[r] * d, members[r] * d + d), r * d);
+    const localDim = Math.min(dim, m - 2);
+    const localReduced = reduceDimension(sub, m, d, localDim, {
+      method,
+      neighbors: LOCAL_NEIGHBORS,
+      seed: deriveSeed(opts.seed, 2, g),
+      signal: opts.signal,
+      epochs: opts.epochs,
+    });
+    const localFit = selectGmmByBic(localReduced, m, localDim, { maxClusters, seed: deriveSeed(opts.seed, 3, g), signal: opts.signal, gmm: { covariance: opts.covariance } });
+    for (const local of softMembers(localFit.resp, m, localFit.k, threshold)) {
+      if (local.length > 0) out.push(local.map((j) => members[j]));
+    }
+  }
+  return canonical(out, n);
+}
+
+/** Clusters of node indices (soft: a node may be in several; every node is in at least one). Deterministic order. */
+export function clusterNodes(embeddings: Float32Array[], tokenCounts: number[], opts: ClusterOptions): number[][] {
+  const n = embeddings.length;
+  if (tokenCounts.length !== n) throw new Error(`Got ${n} embeddings but ${tokenCounts.length} token counts.`);
+  const cap = opts.maxTokensPerCluster;
+  const maxDepth = opts.maxReclusterDepth ?? 3;
+  const out: number[][] = [];
+  const tokensOf = (c: number[]) => c.reduce((s, i) => s + tokenCounts[i], 0);
+
+  const visit = (cluster: number[], depth: number, path: number[]): void => {
+    if (cluster.length <= 1 || tokensOf(cluster) <= cap) {
+      out.push(cluster);
+      return;
+    }
+    throwIfAborted(opts.signal);
+    if (depth < maxDepth) {
+      const sub = raptorClusters(
+        cluster.map((i) => embeddings[i]),
+        { ...opts, seed: deriveSeed(opts.seed, 100 + depth, ...path) },
+      ).map((c) => c.map((j) => cluster[j]));
+      // Re-clustering only helps if it actually splits; otherwise fall through to packing by tokens.
+      if (sub.some((c) => c.length < cluster.length)) {
+        sub.forEach((c, i) => visit(c, depth + 1, [...path, i]));
+        return;
+      }
+    }
+    for (const part of packByTokens(cluster, embeddings, tokenCounts, cap, deriveSeed(opts.seed, 200, ...path))) out.push(part);
+  };
+
+  raptorClusters(embeddings, opts).forEach((c, i) => visit(c, 0, [i]));
+  return canonical(out, n);
+}
+
+/**
+ * Split a cluster that re-clustering could not split into runs of at most `cap` tokens (a single node over
+ * the cap stays alone). Nodes are ordered along the cluster's first principal component so that each run
+ * holds neighbouring meanings, and runs are balanced so no tiny remainder is left over.
+ */
+function packByTokens(cluster: number[], embeddings: Float32Array[], tokenCounts: number[], cap: number, seed: number): number[][] {
+  let order = cluster;
+  if (cluster.length > 2) {
+    const { data, n, d } = normalizedMatrix(embeddings, cluster);
+    const axis = pcaScores(data, n, d, 1, createRng(seed), 2);
+    order = cluster.map((node, r) => ({ node, key: axis[r] })).sort((a, b) => a.key - b.key || a.node - b.node).map((e) => e.node);
+  }
+  const total = order.reduce((s, i) => s + tokenCounts[i], 0);
+  const target = total / Math.ceil(total / cap);
+  const parts: number[][] = [];
+  let current: number[] = [];
+  let tokens = 0;
+  for (const i of order) {
+    const t = tokenCounts[i];
+    if (current.length > 0 && (tokens + t > cap || tokens >= target)) {
+      parts.push(current);
+      current = [];
+      tokens = 0;
+    }
+    current.push(i);
+    tokens += t;
+  }
+  if (current.length > 0) parts.push(current);
+  return parts;
+}
+
+/** Members of each component: nodes whose posterior exceeds the threshold, or, for a node with none, its most likely one. */
+function softMembers(resp: Float64Array, n: number, k: number, threshold: number): number[][] {
+  const members: number[][] = Array.from({ length: k }, () => []);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    let any = false;
+    for (let c = 0; c < k; c++) {
+      const p = resp[i * k + c];
+      if (p > threshold) {
+        members[c].push(i);
+        any = true;
+      }
+      if (p > resp[i * k + best]) best = c;
+    }
+    if (!any) members[best].push(i);
+  }
+  return members;
+}
+
+/** Sorted members, no empty or duplicate clusters, clusters ordered by their members; every node present. */
+function canonical(clusters: number[][], n: number): number[][] {
+  const seen = new Set<string>();
+  const out: number[][] = [];
+  const covered = new Uint8Array(n);
+  for (const c of clusters) {
+    if (c.length === 0) continue;
+    const sorted = [...new Set(c)].sort((a, b) => a - b);
+    const key = sorted.join(',');
+    if (seen.has(key)) continue;
+    seen.add(key);
+    for (const i of sorted) covered[i] = 1;
+    out.push(sorted);
+  }
+  // Defensive: the passes above assign every node, but a lost node would silently vanish from the tree.
+  for (let i = 0; i < n; i++) if (!covered[i]) out.push([i]);
+  return out.sort(compareClusters);
+}
+
+function compareClusters(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i];
+  return a.length - b.length;
+}
+
+function range(n: number): number[] {
+  return Array.from({ length: n }, (_, i) => i);
+}

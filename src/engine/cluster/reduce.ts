@@ -1,0 +1,256 @@
+// Dimension reduction before the mixture fits.
+//
+// The reference uses UMAP (cosine). UMAP's own first step is a spectral embedding of its fuzzy k-nearest-
+// neighbour graph; its long SGD layout phase afterwards is what makes it slow (umap-js: ~7 s at 1,000 points)
+// and mostly sharpens clumps the spectral embedding already separates. So `spectral` builds the same graph
+// (same n_neighbors, same smooth-kNN weights, same fuzzy union) and stops at the spectral embedding, in
+// random-walk-normalised coordinates, which is what makes a Gaussian mixture on it behave like spectral clustering.
+// `pca` (linear, cheapest) is kept for comparison and as the fallback for tiny inputs.
+import { throwIfAborted } from '../ports';
+import { symmetricEigen } from './linalg';
+import { optimizeLayout } from './layout';
+import { pcaScores } from './pca';
+import { createRng, type Rng } from './random';
+
+export type ReductionMethod = 'umap' | 'spectral' | 'pca';
+
+export interface ReduceOptions {
+  method: ReductionMethod;
+  /** Neighbourhood size of the kNN graph (UMAP's n_neighbors). */
+  neighbors: number;
+  seed: number;
+  signal?: AbortSignal;
+  /** Layout epochs for `umap`. */
+  epochs?: number;
+}
+
+/** Reduce n×d unit rows (row-major) to n×k. */
+export function reduceDimension(data: Float64Array, n: number, d: number, k: number, opts: ReduceOptions): Float64Array {
+  const rng = createRng(opts.seed);
+  if (opts.method === 'pca' || n <= k + 2) return pcaScores(data, n, d, k, rng);
+  throwIfAborted(opts.signal);
+  const graph = fuzzyKnnGraph(data, n, d, Math.min(opts.neighbors, n - 1));
+  throwIfAborted(opts.signal);
+  const embedding = spectralEmbedding(graph, n, k, rng);
+  if (opts.method === 'spectral') return embedding;
+  throwIfAborted(opts.signal);
+  optimizeLayout(graph, embedding, n, k, opts.epochs ?? 200, rng);
+  return embedding;
+}
+
+/** Symmetric sparse graph in CSR form. */
+export interface SparseGraph {
+  offsets: Int32Array;
+  columns: Int32Array;
+  weights: Float64Array;
+}
+
+/** Exact k nearest neighbours by cosine distance (rows are unit vectors), excluding the point itself. */
+export function nearestNeighbors(data: Float64Array, n: number, d: number, k: number): { indices: Int32Array; distances: Float64Array } {
+  const indices = new Int32Array(n * k).fill(-1);
+  const distances = new Float64Array(n * k).fill(Infinity);
+  const insert = (i: number, j: number, dist: number) => {
+    const base = i * k;
+    if (dist >= distances[base + k - 1]) return;
+    let p = k - 1;
+    while (p > 0 && (distances[base + p - 1] > dist || (distances[base + p - 1] === dist && indices[base + p - 1] > j))) {
+      distances[base + p] = distances[base + p - 1];
+      indices[base + p] = indices[base + p - 1];
+      p--;
+    }
+    distances[base + p] = dist;
+    indices[base + p] = j;
+  };
+  // Blocked over j so a block of rows stays in cache while every i streams past it.
+  const BLOCK = 256;
+  for (let j0 = 0; j0 < n; j0 += BLOCK) {
+    const j1 = Math.min(n, j0 + BLOCK);
+    for (let i = 0; i < j1; i++) {
+      const oi = i * d;
+      for (let j = Math.max(j0, i + 1); j < j1; j++) {
+        const oj = j * d;
+        let dot = 0;
+        for (let t = 0; t < d; t++) dot += data[oi + t] * data[oj + t];
+        const dist = Math.max(0, 1 - dot);
+        insert(i, j, dist);
+        insert(j, i, dist);
+      }
+    }
+  }
+  return { indices, distances };
+}
+
+/**
+ * UMAP's fuzzy simplicial set: per point, distances shifted by the nearest one (rho) and scaled (sigma) so the
+ * memberships sum to log2(k); then the fuzzy union A + Aᵀ − A∘Aᵀ.
+ */
+export function fuzzyKnnGraph(data: Float64Array, n: number, d: number, k: number): SparseGraph {
+  const { indices, distances } = nearestNeighbors(data, n, d, k);
+  const target = Math.log2(k + 1); // UMAP counts the point itself among its n_neighbors
+  const directed = new Map<number, number>(); // key i*n+j → membership
+  for (let i = 0; i < n; i++) {
+    const base = i * k;
+    let rho = 0;
+    for (let t = 0; t < k; t++) {
+      if (distances[base + t] > 0) {
+        rho = distances[base + t];
+        break;
+      }
+    }
+    let lo = 0;
+    let hi = Infinity;
+    let sigma = 1;
+    for (let it = 0; it < 64; it++) {
+      let sum = 0;
+      for (let t = 0; t < k; t++) {
+        const gap = distances[base + t] - rho;
+        sum += gap > 0 ? Math.exp(-gap / sigma) : 1;
+      }
+      if (Math.abs(sum - target) < 1e-5) break;
+      if (sum > target) {
+        hi = sigma;
+        sigma = (lo + hi) / 2;
+      } else {
+        lo = sigma;
+        sigma = hi === Infinity ? sigma * 2 : (lo + hi) / 2;
+      }
+    }
+    sigma = Math.max(sigma, 1e-3 * meanOf(distances, base, k));
+    for (let t = 0; t < k; t++) {
+      const j = indices[base + t];
+      if (j < 0) continue;
+      const gap = distances[base + t] - rho;
+      const w = gap > 0 ? Math.exp(-gap / Math.max(sigma, 1e-12)) : 1;
+      directed.set(i * n + j, w);
+    }
+  }
+  const rows: Map<number, number>[] = Array.from({ length: n }, () => new Map());
+  for (const [key, w] of directed) {
+    const i = Math.floor(key / n);
+    const j = key - i * n;
+    const back = directed.get(j * n + i) ?? 0;
+    const u = w + back - w * back;
+    rows[i].set(j, u);
+    rows[j].set(i, u);
+  }
+  const offsets = new Int32Array(n + 1);
+  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + rows[i].size;
+  const columns = new Int32Array(offsets[n]);
+  const weights = new Float64Array(offsets[n]);
+  for (let i = 0; i < n; i++) {
+    let p = offsets[i];
+    for (const j of [...rows[i].keys()].sort((a, b) => a - b)) {
+      columns[p] = j;
+      weights[p] = rows[i].get(j)!;
+      p++;
+    }
+  }
+  return { offsets, columns, weights };
+}
+
+function meanOf(a: Float64Array, start: number, len: number): number {
+  let s = 0;
+  for (let t = 0; t < len; t++) s += a[start + t];
+  return s / len;
+}
+
+/**
+ * The k non-trivial leading eigenvectors of D^-1/2 W D^-1/2 (i.e. the bottom of the normalised Laplacian),
+ * by Lanczos with full reorthogonalisation, returned as D^-1/2 u (random-walk coordinates), n×k row-major.
+ */
+export function spectralEmbedding(graph: SparseGraph, n: number, k: number, rng: Rng): Float64Array {
+  const { offsets, columns, weights } = graph;
+  const invSqrtDeg = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    let s = 0;
+    for (let p = offsets[i]; p < offsets[i + 1]; p++) s += weights[p];
+    invSqrtDeg[i] = s > 0 ? 1 / Math.sqrt(s) : 0;
+  }
+  const apply = (v: Float64Array, out: Float64Array) => {
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let p = offsets[i]; p < offsets[i + 1]; p++) s += weights[p] * invSqrtDeg[columns[p]] * v[columns[p]];
+      out[i] = invSqrtDeg[i] * s;
+    }
+  };
+  const wanted = Math.min(k + 1, n);
+  const m = Math.min(n, Math.max(4 * wanted, 80));
+  const basis: Float64Array[] = [];
+  const alpha = new Float64Array(m);
+  const beta = new Float64Array(m);
+  const randomUnit = () => {
+    const v = new Float64Array(n);
+    for (let i = 0; i < n; i++) v[i] = rng.normal();
+    return v;
+  };
+  let q = randomUnit();
+  reorthogonalize(q, basis);
+  normalize(q);
+  const w = new Float64Array(n);
+  let steps = 0;
+  for (let j = 0; j < m; j++) {
+    basis.push(q);
+    steps = j + 1;
+    apply(q, w);
+    let a = 0;
+    for (let i = 0; i < n; i++) a += w[i] * q[i];
+    alpha[j] = a;
+    const next = Float64Array.from(w);
+    reorthogonalize(next, basis);
+    let b = normalize(next);
+    if (j + 1 === m) break;
+    if (b < 1e-10) {
+      // Invariant subspace found (e.g. a disconnected graph): continue from a fresh direction; T becomes block-diagonal.
+      const fresh = randomUnit();
+      reorthogonalize(fresh, basis);
+      if (normalize(fresh) < 1e-10) break;
+      b = 0;
+      next.set(fresh);
+    }
+    beta[j] = b;
+    q = next;
+  }
+  const t = new Float64Array(steps * steps);
+  for (let j = 0; j < steps; j++) {
+    t[j * steps + j] = alpha[j];
+    if (j + 1 < steps) {
+      t[j * steps + j + 1] = beta[j];
+      t[(j + 1) * steps + j] = beta[j];
+    }
+  }
+  const { vectors } = symmetricEigen(t, steps);
+  const out = new Float64Array(n * k);
+  // Skip the leading (trivial, ∝ sqrt(degree)) eigenvector, as UMAP's spectral layout does.
+  for (let c = 0; c < k && c + 1 < steps; c++) {
+    const col = c + 1;
+    for (let i = 0; i < n; i++) {
+      let s = 0;
+      for (let j = 0; j < steps; j++) s += basis[j][i] * vectors[j * steps + col];
+      out[i * k + c] = s * invSqrtDeg[i];
+    }
+  }
+  // Random-walk coordinates are ~1/sqrt(n·degree) small; rescale as UMAP's spectral layout does (max |x| = 10)
+  // so the mixture's covariance regulariser stays negligible.
+  let max = 0;
+  for (let i = 0; i < out.length; i++) max = Math.max(max, Math.abs(out[i]));
+  if (max > 0) for (let i = 0; i < out.length; i++) out[i] *= 10 / max;
+  return out;
+}
+
+function reorthogonalize(v: Float64Array, basis: Float64Array[]): void {
+  for (let pass = 0; pass < 2; pass++) {
+    for (const b of basis) {
+      let dot = 0;
+      for (let i = 0; i < v.length; i++) dot += v[i] * b[i];
+      for (let i = 0; i < v.length; i++) v[i] -= dot * b[i];
+    }
+  }
+}
+
+function normalize(v: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < v.length; i++) s += v[i] * v[i];
+  const norm = Math.sqrt(s);
+  if (norm > 0) for (let i = 0; i < v.length; i++) v[i] /= norm;
+  return norm;
+}
