@@ -43,7 +43,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Raptor
     settingsFor: (folder) => settings.get(folder),
     dbPath: (folder, s) => indexDbPath(folder, s, context.storageUri),
     env: workerEnv,
-    summarize: (params, signal) => summarizeInHost(params, signal, log),
+    summarize: (params, signal, s) => summarizeInHost(params, signal, s),
     log,
     openDocument: async (absPath) => {
       await vscode.window.showTextDocument(vscode.Uri.file(absPath), { preview: true });

@@ -17,7 +17,12 @@ export interface FolderIndexDeps {
   dbPath(settings: ExtensionSettings): string;
   /** The worker's whole environment, API key included. */
   env(settings: ExtensionSettings): Promise<Record<string, string | undefined>>;
-  summarize: EngineClientOptions['summarize'];
+  /** Host-served summaries (vscode.lm), with the settings of the folder that asks. */
+  summarize(
+    params: Parameters<NonNullable<EngineClientOptions['summarize']>>[0],
+    signal: AbortSignal,
+    settings: ExtensionSettings,
+  ): ReturnType<NonNullable<EngineClientOptions['summarize']>>;
   log: vscode.LogOutputChannel;
 }
 
@@ -181,7 +186,7 @@ export class FolderIndex implements vscode.Disposable {
     const env = await this.deps.env(settings);
     const log = this.deps.log;
     const { client, worker } = startEngineWorker(this.deps.workerFile, env, {
-      summarize: this.deps.summarize,
+      summarize: (params, signal) => this.deps.summarize(params, signal, settings),
       onEvent: (e) => {
         this.logEvent(e, settings.logLevel);
         this.events.fire(e);

@@ -1,14 +1,29 @@
 // Summaries the engine worker asks of the host: `vscode-lm:*` models exist only in the extension host, so the worker
-// reaches them through the channel (abort arrives as the signal). The vscode.lm adapter itself lives in ./lm.
-import type * as vscode from 'vscode';
+// reaches them through the channel. The abort arrives as an AbortSignal and becomes a CancellationToken here, at the edge.
+import * as vscode from 'vscode';
 import type { HostParams, HostResult } from '../engine/worker/protocol';
+import { summarizeWithLanguageModel } from './lm/languageModelSummarizer';
+import type { ExtensionSettings } from './settings';
 
 export async function summarizeInHost(
   params: HostParams<'provider/summarize'>,
   signal: AbortSignal,
-  log: vscode.LogOutputChannel,
+  settings: ExtensionSettings,
 ): Promise<HostResult<'provider/summarize'>> {
-  void signal;
-  log.error(`${params.providerId}: the VS Code language-model summarizer is not available in this build.`);
-  throw new Error(`The ${params.providerId} summarizer is not available in this build; set raptor.summarizer to extractive or openai:MODEL.`);
+  const source = new vscode.CancellationTokenSource();
+  const onAbort = () => source.cancel();
+  signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) source.cancel();
+  try {
+    const result = await summarizeWithLanguageModel(
+      params.providerId,
+      { texts: params.texts, maxTokens: params.maxTokens },
+      settings.index.provider.summaryPrompt ?? '',
+      source.token,
+    );
+    return { text: result.text, usage: result.usage, cached: result.cached };
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    source.dispose();
+  }
 }
