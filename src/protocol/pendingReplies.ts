@@ -15,7 +15,8 @@ export interface Timers {
   clearTimeout(handle: unknown): void;
 }
 
-const realTimers: Timers = {
+/** The platform's timers (tests pass timers they fire by hand). */
+export const systemTimers: Timers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
   clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
 };
@@ -37,7 +38,7 @@ export class PendingReplies {
   constructor(
     private readonly post: (message: PageRequest) => void,
     private readonly timeoutMs = 30_000,
-    private readonly timers: Timers = realTimers,
+    private readonly timers: Timers = systemTimers,
     firstId = 1,
   ) {
     this.nextId = firstId;

@@ -17,7 +17,7 @@ import {
   type SnapshotMessage,
   type TaskSummary,
 } from '../../protocol/dashboard';
-import type { Timers } from '../../protocol/pendingReplies';
+import { systemTimers, type Timers } from '../../protocol/pendingReplies';
 import type { ProgressHistory } from './progressHistory';
 
 /** What the dashboard needs from the extension: the controller minus anything vscode-specific. */
@@ -50,11 +50,6 @@ export interface DashboardSessionOptions {
   timers?: Timers;
 }
 
-const realTimers: Timers = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms),
-  clearTimeout: (h) => clearTimeout(h as ReturnType<typeof setTimeout>),
-};
-
 export class DashboardSession {
   private ready = false;
   private taskEvent: DashboardEvent | undefined;
@@ -73,7 +68,7 @@ export class DashboardSession {
   private focusPath: string | undefined;
 
   constructor(private readonly options: DashboardSessionOptions) {
-    this.timers = options.timers ?? realTimers;
+    this.timers = options.timers ?? systemTimers;
     this.throttleMs = options.throttleMs ?? 250;
     this.subscription = options.controller.onEvent((e) => this.onEngineEvent(e));
   }
