@@ -93,6 +93,22 @@ describe('documents: discovery', () => {
     );
   });
 
+  it('accepts ./-prefixed patterns', async () => {
+    const files = await discoverDocuments(root, { include: ['./notes/*.html'], exclude: [] });
+    assert.deepEqual(
+      files.map((f) => f.path),
+      ['notes/c.html'],
+    );
+  });
+
+  it('says clearly when the folder is missing or is a file', async () => {
+    await assert.rejects(discoverDocuments(path.join(root, 'nope'), { include: DEFAULT_INCLUDE, exclude: [] }), {
+      name: 'DiscoveryError',
+      message: `The folder ${path.join(root, 'nope')} does not exist.`,
+    });
+    await assert.rejects(discoverDocuments(path.join(root, 'a.md'), { include: DEFAULT_INCLUDE, exclude: [] }), { name: 'DiscoveryError' });
+  });
+
   it('stops when aborted', async () => {
     const ac = new AbortController();
     ac.abort();

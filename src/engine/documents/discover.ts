@@ -24,6 +24,14 @@ export interface DiscoverOptions {
 /** Folders never searched, wherever they are: our index, VCS metadata, dependencies. */
 export const ALWAYS_SKIPPED_FOLDERS: ReadonlySet<string> = new Set(['.raptor', '.git', 'node_modules']);
 
+/** The folder to index cannot be searched; the message is one sentence for the user. */
+export class DiscoveryError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DiscoveryError';
+  }
+}
+
 interface GitignoreLevel {
   /** Folder of the .gitignore, relative to the root ('' for the root), forward slashes. */
   dir: string;
@@ -31,11 +39,14 @@ interface GitignoreLevel {
 }
 
 export async function discoverDocuments(root: string, opts: DiscoverOptions): Promise<DiscoveredFile[]> {
+  const rootStat = await fs.promises.stat(root).catch(() => undefined);
+  if (!rootStat) throw new DiscoveryError(`The folder ${root} does not exist.`);
+  if (!rootStat.isDirectory()) throw new DiscoveryError(`${root} is a file, not a folder.`);
   const rootReal = await fs.promises.realpath(root);
   // Dot folders are skipped by `**` like in most glob tools (.venv, .cache, .vscode are rarely documents);
   // a pattern that names one explicitly (".notes/**") still matches.
-  const isIncluded = picomatch(opts.include, { dot: false });
-  const isExcluded = opts.exclude.length ? picomatch(opts.exclude, { dot: true }) : () => false;
+  const isIncluded = picomatch(opts.include.map(relativePattern), { dot: false });
+  const isExcluded = opts.exclude.length ? picomatch(opts.exclude.map(relativePattern), { dot: true }) : () => false;
   const found: DiscoveredFile[] = [];
   const visitedDirs = new Set<string>();
 
@@ -83,6 +94,11 @@ export async function discoverDocuments(root: string, opts: DiscoverOptions): Pr
   await walk(root, '', []);
   found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return found;
+}
+
+/** Patterns are relative to the root: "./docs/**" means "docs/**", and Windows separators are accepted. */
+function relativePattern(p: string): string {
+  return p.replace(/\\/g, '/').replace(/^(\.\/)+/, '');
 }
 
 async function readGitignore(absDir: string, relDir: string): Promise<GitignoreLevel | undefined> {
