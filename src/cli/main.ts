@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, type IndexConfigInput } from '../engine/config';
 import { ControlChannel } from '../engine/control';
-import { defaultDbPath, IndexOpenError, RaptorIndex, type RunOutcome } from '../engine/raptorIndex';
+import { defaultDbPath, indexExists, IndexOpenError, RaptorIndex, type RunOutcome } from '../engine/raptorIndex';
 import type { EngineEvent, TaskStatus } from '../engine/types';
 import { formatStatusTable, ProgressLine } from './render';
 
@@ -184,7 +184,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       if (flags.dryRun) {
         const dbPath = path.resolve(flags.db ?? defaultDbPath(root));
         // Change nothing: read an existing index; without one, plan in memory.
-        const exists = fs.existsSync(dbPath);
+        const exists = indexExists(dbPath);
         const index = await RaptorIndex.open({ root, dbPath, config: exists ? config : { ...config, checkpoints: false }, readOnly: exists });
         let estimate;
         try {
@@ -279,7 +279,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .addOption(dbOption())
       .action(async (folder: string | undefined, opts: DbOptions) => {
         const { root, dbPath } = resolveDb(folder, opts);
-        if (!fs.existsSync(dbPath)) throw new UserError(`There is no index at ${dbPath}.`);
+        if (!indexExists(dbPath)) throw new UserError(`There is no index at ${dbPath}.`);
         let index: RaptorIndex;
         try {
           index = await RaptorIndex.open({ root, dbPath });
@@ -310,7 +310,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       .addOption(dbOption())
       .action(async (folder: string | undefined, opts: DbOptions) => {
         const { dbPath } = resolveDb(folder, opts);
-        if (!fs.existsSync(dbPath)) throw new UserError(`There is no index at ${dbPath}.`);
+        if (!indexExists(dbPath)) throw new UserError(`There is no index at ${dbPath}.`);
         let root = path.resolve(folder ?? '.');
         if (!folder) {
           const ro = await RaptorIndex.open({ root, dbPath, readOnly: true });

@@ -15,7 +15,7 @@ import { createDryRunProviders, createProviders } from './providers/factory';
 import { collapsedTreeRetrieve, NodeMatrix, treeTraversalRetrieve } from './retrieve';
 import { CheckpointStore } from './store/checkpointStore';
 import { IndexLock } from './store/lock';
-import { FilePersistence, MemoryPersistence, type Persistence } from './store/persistence';
+import { FilePersistence, indexFilePaths, MemoryPersistence, type Persistence } from './store/persistence';
 import { SchemaVersionError } from './store/schema';
 import { buildTree } from './tree/treeBuilder';
 import {
@@ -71,6 +71,12 @@ export class IndexOpenError extends Error {
 }
 
 export const INDEX_DIR = '.raptor';
+
+/** An index exists once its snapshot or its journal does (until the first compaction there is only the journal). */
+export function indexExists(dbPath: string): boolean {
+  const files = indexFilePaths(dbPath);
+  return [files.db, files.journal, files.journalOld, files.backup].some((f) => fs.existsSync(f));
+}
 export function defaultDbPath(root: string): string {
   return path.join(root, INDEX_DIR, 'index.db');
 }
@@ -157,7 +163,7 @@ export class RaptorIndex {
       if (readOnly) throw new IndexOpenError('There is no index to read: checkpoints are off.');
       persistence = new MemoryPersistence();
     } else {
-      if (readOnly && !fs.existsSync(dbPath)) throw new IndexOpenError(`There is no index at ${dbPath}; run \`raptor index <folder>\` first.`);
+      if (readOnly && !indexExists(dbPath)) throw new IndexOpenError(`There is no index at ${dbPath}; run \`raptor index <folder>\` first.`);
       if (!readOnly) {
         try {
           fs.mkdirSync(path.dirname(dbPath), { recursive: true });

@@ -9,7 +9,9 @@ let loading: Promise<SqlJsStatic> | undefined;
 function wasmPath(): string {
   const besideBundle = path.join(__dirname, 'sql-wasm.wasm');
   if (fs.existsSync(besideBundle)) return besideBundle;
-  return require.resolve('sql.js/dist/sql-wasm.wasm');
+  // From sources (tests): node_modules. Hidden from esbuild, which would otherwise try to bundle the path.
+  const resolve = require.resolve;
+  return resolve('sql.js/dist/sql-wasm.wasm');
 }
 
 export function loadSqlJs(): Promise<SqlJsStatic> {
