@@ -5,6 +5,7 @@ import * as vscode from 'vscode';
 import { registerDashboardSerializer } from './dashboard/dashboardPanel';
 import { API_KEY_SECRET, registerCommands, trustProblem } from './commands';
 import { DocumentsTreeProvider } from './documentsTreeProvider';
+import { DocumentRaptorTreeProvider } from './documentRaptorTree';
 import { EventLoopLagMonitor, type EventLoopLag } from './eventLoopLag';
 import { IndexFileWatcher } from './fileWatcher';
 import { indexDbPath, type FolderIndex } from './folderIndex';
@@ -55,6 +56,20 @@ export async function activate(context: vscode.ExtensionContext): Promise<Raptor
   const treeView = vscode.window.createTreeView('raptor.documents', { treeDataProvider: tree, showCollapseAll: true });
   const statusBar = new IndexStatusBar(() => indexes.getStatus());
   context.subscriptions.push(tree, treeView, statusBar);
+
+  const documentTree = new DocumentRaptorTreeProvider(log);
+  const documentTreeView = vscode.window.createTreeView('raptor.documentTree', { treeDataProvider: documentTree });
+  context.subscriptions.push(
+    documentTree,
+    documentTreeView,
+    treeView.onDidChangeSelection((e) => {
+      const node = e.selection[0];
+      if (node?.kind !== 'document') return;
+      const index = indexes.all().find((i) => i.root === node.root);
+      documentTreeView.description = node.doc.path;
+      void documentTree.show(index && { index, relPath: node.doc.path });
+    }),
+  );
 
   const lag = new EventLoopLagMonitor();
   const updateContext = () => {
