@@ -52,7 +52,7 @@ export function fitGmm(x: Float64Array, n: number, d: number, k: number, seed: n
     meanLogLikelihood: -Infinity,
     bic: Infinity,
   };
-  const labels = kmeans(x, n, d, k, rng);
+  const labels = kmeans(x, n, d, k, rng, 30);
   for (let i = 0; i < n; i++) fit.resp[i * k + labels[i]] = 1;
   mStep(x, n, d, fit, reg, covariance);
   let previous = -Infinity;
@@ -269,7 +269,7 @@ export interface BicSearchOptions {
   seed: number;
   signal?: AbortSignal;
   gmm?: GmmOptions;
-  /** Grid points past the best one, all worse, before the coarse sweep stops. */
+  /** Grid points past the best one, all worse, before the coarse sweep stops (default: sweep the whole grid). */
   patience?: number;
 }
 
@@ -281,7 +281,7 @@ export interface BicSearchOptions {
  */
 export function selectGmmByBic(x: Float64Array, n: number, d: number, opts: BicSearchOptions): GmmFit {
   const kMax = Math.max(1, Math.min(opts.maxClusters, n) - 1);
-  const patience = opts.patience ?? Number(process.env.PATIENCE ?? 2);
+  const patience = opts.patience ?? Infinity;
   const fits = new Map<number, GmmFit>();
   const fitK = (k: number): GmmFit => {
     let f = fits.get(k);
@@ -306,8 +306,29 @@ export function selectGmmByBic(x: Float64Array, n: number, d: number, opts: BicS
       break;
     }
   }
-  const lo = bestIndex > 0 ? grid[bestIndex - 1] + 1 : 1;
-  const hi = bestIndex + 1 < grid.length ? grid[bestIndex + 1] - 1 : kMax;
+  // Refine between the best grid point's neighbours by repeated halving toward the better side:
+  // O(log gap) fits instead of every k in the gap.
+  let lo = bestIndex > 0 ? grid[bestIndex - 1] : 1;
+  let hi = bestIndex + 1 < grid.length ? grid[bestIndex + 1] : kMax;
+  let center = grid[bestIndex];
+  while (hi - lo > 2) {
+    const left = Math.floor((lo + center) / 2);
+    const right = Math.ceil((center + hi) / 2);
+    const cands = [left, center, right].filter((k, i, a) => a.indexOf(k) === i);
+    let bestK = center;
+    for (const k of cands) if (fitK(k).bic < fitK(bestK).bic) bestK = k;
+    if (bestK === center) {
+      lo = left;
+      hi = right;
+    } else if (bestK === left) {
+      hi = center;
+      center = left;
+    } else {
+      lo = center;
+      center = right;
+    }
+    if (cands.length < 3) break;
+  }
   for (let k = lo; k <= hi; k++) fitK(k);
   let best: GmmFit | undefined;
   for (const k of [...fits.keys()].sort((a, b) => a - b)) {

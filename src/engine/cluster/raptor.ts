@@ -39,6 +39,13 @@ export interface RaptorClusterOptions {
 
 /** Global local-neighbourhood size, as the reference's UMAP n_neighbors = sqrt(n - 1). */
 const globalNeighbors = (n: number) => Math.max(2, Math.floor(Math.sqrt(n - 1)));
+/**
+ * The global pass stops its k sweep once BIC has risen for two grid points: global clusters are topics, and
+ * the global fit on all n points is the expensive one. The local pass sweeps every grid k up to maxClusters,
+ * as the reference does, because there BIC's minimum sits at large k (many small, summarisable clusters,
+ * where full covariances of few points become sharp) beyond a first rise that an early stop would take.
+ */
+const GLOBAL_PATIENCE = 2;
 /** Local-pass neighbourhood size, as the reference. */
 const LOCAL_NEIGHBORS = 10;
 
@@ -63,7 +70,7 @@ export function raptorClusters(embeddings: Float32Array[], opts: RaptorClusterOp
     signal: opts.signal,
     epochs: opts.epochs,
   });
-  const globalFit = selectGmmByBic(reduced, n, globalDim, { maxClusters, seed: deriveSeed(opts.seed, 1), signal: opts.signal, gmm: { covariance: opts.covariance } });
+  const globalFit = selectGmmByBic(reduced, n, globalDim, { maxClusters, seed: deriveSeed(opts.seed, 1), signal: opts.signal, patience: GLOBAL_PATIENCE, gmm: { covariance: opts.covariance } });
   const globalMembers = softMembers(globalFit.resp, n, globalFit.k, threshold);
 
   const out: number[][] = [];
@@ -159,7 +166,7 @@ function packByTokens(cluster: number[], embeddings: Float32Array[], tokenCounts
 }
 
 /** Members of each component: nodes whose posterior exceeds the threshold, or, for a node with none, its most likely one. */
-function softMembers(resp: Float64Array, n: number, k: number, threshold: number): number[][] {
+export function softMembers(resp: Float64Array, n: number, k: number, threshold: number): number[][] {
   const members: number[][] = Array.from({ length: k }, () => []);
   for (let i = 0; i < n; i++) {
     let best = 0;
