@@ -449,7 +449,7 @@ export class RaptorIndex {
     if (this.progressTimer) clearTimeout(this.progressTimer);
     this.control?.close();
     try {
-      if (!this.readOnly && this.config.checkpoints) this.store.compact();
+      if (!this.readOnly && this.config.checkpoints && this.store.hasJournaledRecords()) this.store.compact();
     } catch (e) {
       this.log('warn', `Could not write a final snapshot (the journal keeps everything): ${errorMessage(e)}`);
     }
@@ -595,10 +595,7 @@ export class RaptorIndex {
   /** Bring the document table in line with the folder: new and changed files become pending, deleted ones go. */
   private async synchronise(signal: AbortSignal): Promise<void> {
     const plan = await this.planSync(signal);
-    for (const u of plan.upsert) this.store.upsertDocument(u.path, { hash: u.hash, size: u.size, mtimeMs: u.mtimeMs, signature: this.signature });
-    for (const t of plan.touch) this.store.touchDocument(t.path, t.size, t.mtimeMs);
-    this.store.setDocuments(plan.requeue, 'pending');
-    for (const p of plan.remove) this.store.removeDocument(p);
+    this.store.syncDocuments({ ...plan, signature: this.signature });
     if (plan.upsert.length || plan.remove.length) this.matrix = undefined;
     if (plan.upsert.length || plan.remove.length) {
       this.log('info', `${plan.upsert.length} new or changed document(s), ${plan.remove.length} removed.`);

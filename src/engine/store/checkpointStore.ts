@@ -41,6 +41,15 @@ export type StoreRecord =
   | { op: 'doc/upsert'; path: string; hash: string; size: number; mtimeMs: number; signature: string; at: string }
   | { op: 'doc/remove'; path: string }
   | { op: 'doc/touch'; path: string; size: number; mtimeMs: number }
+  | {
+      op: 'docs/sync';
+      at: string;
+      signature: string;
+      upsert: { path: string; hash: string; size: number; mtimeMs: number }[];
+      touch: { path: string; size: number; mtimeMs: number }[];
+      requeue: string[];
+      remove: string[];
+    }
   | { op: 'doc/start'; path: string; at: string }
   | {
       op: 'doc/complete';
@@ -154,6 +163,11 @@ export class CheckpointStore {
     return true;
   }
 
+  /** True when records wait in the journal (a snapshot at close makes the next open faster). */
+  hasJournaledRecords(): boolean {
+    return this.persistence.journalBytes() > 64;
+  }
+
   compact(): void {
     this.persistence.writeSnapshot(this.db.export(), this.lastSeq);
   }
@@ -214,6 +228,13 @@ export class CheckpointStore {
         return;
       case 'doc/touch':
         db.run('UPDATE documents SET size = ?, mtime_ms = ? WHERE path = ?', [r.size, r.mtimeMs, r.path]);
+        return;
+      case 'docs/sync':
+        // One record (one fsync) for a whole folder scan, however many files it found.
+        for (const u of r.upsert) this.apply({ op: 'doc/upsert', ...u, signature: r.signature, at: r.at });
+        for (const t of r.touch) this.apply({ op: 'doc/touch', ...t });
+        if (r.requeue.length) this.apply({ op: 'doc/set', paths: r.requeue, state: 'pending', resetRetries: false, dropTree: false });
+        for (const p of r.remove) this.apply({ op: 'doc/remove', path: p });
         return;
       case 'doc/start':
         db.run(`UPDATE documents SET state = 'running', started_at = ?, error = NULL WHERE path = ?`, [r.at, r.path]);
@@ -344,8 +365,19 @@ export class CheckpointStore {
   touchDocument(path: string, size: number, mtimeMs: number): void {
     this.commit({ op: 'doc/touch', path, size, mtimeMs });
   }
+  /** Apply the result of a folder scan in one durable record. */
+  syncDocuments(plan: Omit<Extract<StoreRecord, { op: 'docs/sync' }>, 'op' | 'at'>): void {
+    if (!plan.upsert.length && !plan.touch.length && !plan.requeue.length && !plan.remove.length) return;
+    this.commit({ op: 'docs/sync', at: nowIso(), ...plan });
+  }
+
+  /**
+   * `running` is not journaled: after a crash a running document must go back to pending anyway, so making the
+   * mark durable would only cost an fsync per document. It lives in memory (and in a snapshot taken meanwhile,
+   * which open() repairs the same way).
+   */
   markDocumentRunning(path: string): void {
-    this.commit({ op: 'doc/start', path, at: nowIso() });
+    this.transaction(() => this.apply({ op: 'doc/start', path, at: nowIso() }));
   }
 
   /** The document's tree and its `completed` marker, in one record and one transaction. */
