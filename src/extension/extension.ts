@@ -24,6 +24,9 @@ export interface RaptorExtensionApi {
   running(): string[];
 }
 
+/** Kept for deactivate(), which must close the indexes before the host goes away. */
+let active: WorkspaceIndexes | undefined;
+
 export async function activate(context: vscode.ExtensionContext): Promise<RaptorExtensionApi> {
   const log = vscode.window.createOutputChannel('RAPTOR', { log: true });
   context.subscriptions.push(log);
@@ -51,6 +54,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Raptor
     },
   });
   context.subscriptions.push(indexes);
+  active = indexes;
 
   const tree = new DocumentsTreeProvider(() => indexes.folderDocuments());
   const treeView = vscode.window.createTreeView('raptor.documents', { treeDataProvider: tree, showCollapseAll: true });
@@ -172,6 +176,9 @@ export async function activate(context: vscode.ExtensionContext): Promise<Raptor
   };
 }
 
-export function deactivate(): void {
-  // Workers are closed by their disposables (context.subscriptions): the final snapshot is written and the lock freed.
+/** Close every index (a running task is paused, its snapshot written, its lock released) before the host exits. */
+export async function deactivate(): Promise<void> {
+  const closing = active?.all().map((i) => i.shutdown()) ?? [];
+  active = undefined;
+  await Promise.allSettled(closing);
 }

@@ -16,7 +16,7 @@ const t0 = Date.now();
 const only = process.argv[2]; // 'host' | 'ui' | undefined (both)
 let ok = true;
 if (only !== 'ui') {
-  const fixture = makeWorkspace('host', { count: Number(process.env.RAPTOR_E2E_HOST_DOCS || 20) });
+  const fixture = makeWorkspace('host', { count: Number(process.env.RAPTOR_E2E_HOST_DOCS || 40) });
   ok = (await runHostTests({ folder: fixture.ws })) && ok;
   if (!process.env.KEEP_RUN_DIR) fs.rmSync(fixture.dir, { recursive: true, force: true });
 }

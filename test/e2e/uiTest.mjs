@@ -1,7 +1,7 @@
 // Drives the real workbench (code-server + chromium via playwright-core) like a user: the welcome view's Index
 // Workspace button, the status bar, Pause/Resume buttons of the dashboard, a window reload mid-run and the resume
 // prompt, the failed document and its inline Retry. Screenshots go to test/e2e/screenshots/ (git-ignored).
-// usage: node test/e2e/uiTest.mjs [port]
+// usage: node test/e2e/uiTest.mjs [port]        (RAPTOR_E2E_VSIX=raptor-index.vsix to test the package)
 import fs from 'node:fs';
 import path from 'node:path';
 import { startCodeServer, workbenchUrl, launchChromium, EXT_DIR, HERE } from './harness.mjs';
@@ -9,18 +9,20 @@ import { makeWorkspace } from './fixtures.mjs';
 
 const SHOTS = path.join(HERE, 'screenshots');
 
-export async function runUiTest({ port = 8172, count = Number(process.env.RAPTOR_E2E_UI_DOCS || 60) } = {}) {
+export async function runUiTest({ port = 8172, count = Number(process.env.RAPTOR_E2E_UI_DOCS || 100) } = {}) {
   fs.mkdirSync(SHOTS, { recursive: true });
   const fixture = makeWorkspace('ui', { count });
   const t0 = Date.now();
   const step = (m) => console.log(`[ui ${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
   let ok = false, cs, browser, page;
   try {
-    cs = await startCodeServer({ port });
+    // RAPTOR_E2E_VSIX=file.vsix tests the packaged extension, installed as a user would (no development path).
+    const vsix = process.env.RAPTOR_E2E_VSIX ? path.resolve(process.env.RAPTOR_E2E_VSIX) : undefined;
+    cs = await startCodeServer({ port, vsix: vsix ? [vsix] : [], smokeDriver: !vsix });
     browser = await launchChromium();
     page = await (await browser.newContext({ viewport: { width: 1400, height: 900 } })).newPage();
     page.on('pageerror', (e) => console.log('  [pageerror]', e.message.slice(0, 200)));
-    await page.goto(workbenchUrl(cs, { folder: fixture.ws, devPath: EXT_DIR }));
+    await page.goto(workbenchUrl(cs, { folder: fixture.ws, devPath: vsix ? undefined : EXT_DIR }));
     await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
 
     const activity = page.locator('.activitybar .action-item a[aria-label^="RAPTOR"]').first();
@@ -92,6 +94,22 @@ export async function runUiTest({ port = 8172, count = Number(process.env.RAPTOR
     await row('Failed (0)').waitFor({ timeout: 10000 });
     step(`retried blank.md: tree shows Completed (${total}), Failed (0)`);
     await page.screenshot({ path: path.join(SHOTS, 'tree-completed.png') });
+
+    // Search: a QuickPick over every layer; picking a chunk opens its document.
+    await runCommand(page, 'RAPTOR: Search Index', { closes: false });
+    await page.locator('.quick-input-widget', { hasText: 'Search every layer' }).waitFor({ timeout: 10000 });
+    const searchInput = page.locator('.quick-input-widget .quick-input-box input');
+    await searchInput.fill('tariffs and trade with other nations');
+    await page.keyboard.press('Enter');
+    const hit = page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: /score/ }).first();
+    await hit.waitFor({ timeout: 30000 });
+    const hits = await page.locator('.quick-input-widget .quick-input-list .monaco-list-row').count();
+    step(`search: ${hits} results, first "${(await hit.innerText()).replace(/\s+/g, ' ').slice(0, 120)}"`);
+    await page.screenshot({ path: path.join(SHOTS, 'search.png') });
+    await page.keyboard.press('Enter');
+    await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10000 });
+    await page.locator('.tabs-container .tab', { hasText: /\.txt|Layer|Chunk/ }).first().waitFor({ timeout: 15000 });
+    step('the picked result opened in an editor');
     ok = true;
   } catch (e) {
     console.error('UI test FAILED:', e.message);
@@ -114,14 +132,14 @@ async function showRaptorView(page, activity) {
   await title.waitFor({ timeout: 15000 });
 }
 
-async function runCommand(page, title) {
+async function runCommand(page, title, { closes = true } = {}) {
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible', timeout: 10000 });
   await input.fill('>' + title);
   await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10000 });
   await page.keyboard.press('Enter');
-  await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10000 });
+  if (closes) await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10000 });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
