@@ -117,7 +117,8 @@ export function treeItemSpec(node: DocumentsTreeNode, now: number): TreeItemSpec
     return {
       id: `group:${node.group}`,
       label: `${GROUP_LABEL[node.group]} (${node.count})`,
-      icon: DOC_ICON[node.group],
+      // An empty Running group must not spin: nothing is happening.
+      icon: node.group === 'running' && node.count === 0 ? { id: 'loading' } : DOC_ICON[node.group],
       contextValue: `group.${node.group}`,
       // Failed and running are what the user acts on; the long completed list starts folded.
       collapsible: node.count === 0 ? 'none' : node.group === 'completed' || node.group === 'pending' ? 'collapsed' : 'expanded',

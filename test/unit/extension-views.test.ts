@@ -44,6 +44,8 @@ describe('Documents tree model', () => {
     const empty = rootNodes([{ folderName: 'ws', root: '/ws', status: task([doc('x', { state: 'cancelled' })]) }]);
     assert.deepEqual(empty.map((n) => treeItemSpec(n, NOW).label), ['Running (0)', 'Pending (0)', 'Failed (0)', 'Completed (0)', 'Cancelled (1)']);
     assert.equal(treeItemSpec(empty[0]!, NOW).collapsible, 'none');
+    assert.equal(treeItemSpec(empty[0]!, NOW).icon.id, 'loading', 'an empty Running group does not spin');
+    assert.equal(treeItemSpec(rootNodes(folders)[0]!, NOW).icon.id, 'loading~spin');
   });
 
   it('lists a group sorted, with icon, description, contextValue and open path per state', () => {
