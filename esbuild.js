@@ -33,6 +33,7 @@ const common = {
 const nodeEntries = [
   { in: 'src/cli/main.ts', out: 'cli' },
   { in: 'src/engine/worker/engineWorker.ts', out: 'engineWorker' },
+  { in: 'src/engine/tree/buildWorker.ts', out: 'buildWorker' },
   { in: 'src/extension/extension.ts', out: 'extension' },
 ].filter((e) => fs.existsSync(path.join(__dirname, e.in)));
 

@@ -4,6 +4,7 @@ import { AsyncLocalStorage } from 'async_hooks';
 import { createHash, randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
+import * as os from 'os';
 import { chunkDocument } from './chunk/chunker';
 import { ConfigError, parseConfig, type IndexConfig, type IndexConfigInput } from './config';
 import { ControlChannel } from './control';
@@ -17,6 +18,8 @@ import { CheckpointStore } from './store/checkpointStore';
 import { IndexLock } from './store/lock';
 import { FilePersistence, indexFilePaths, MemoryPersistence, type Persistence } from './store/persistence';
 import { SchemaVersionError } from './store/schema';
+import { BuildPool } from './tree/buildPool';
+import { buildDocument } from './tree/localBuild';
 import { buildTree } from './tree/treeBuilder';
 import {
   addTokens,
@@ -133,6 +136,8 @@ export class RaptorIndex {
   private summarizer: Summarizer;
   private signature: string;
   private budget: TokenBudget | undefined;
+  /** Worker threads for documents built with the embedded providers (pure CPU); undefined when running in-process. */
+  private pool: BuildPool | undefined | null = null;
 
   private constructor(
     readonly root: string,
@@ -210,6 +215,15 @@ export class RaptorIndex {
   /** Settings that were given explicitly, or stored with the index. */
   storedRoot(): string | undefined {
     return this.store.meta('root');
+  }
+
+  /** The pool, when every provider is an embedded default (free, pure CPU, identical in a worker). */
+  private buildPool(): BuildPool | undefined {
+    if (this.pool === null) {
+      const embedded = !this.opts.embedder && !this.opts.summarizer && this.config.embedder === 'local' && this.config.summarizer === 'extractive';
+      this.pool = embedded ? BuildPool.create(Math.min(this.config.concurrency, os.cpus().length)) : undefined;
+    }
+    return this.pool;
   }
 
   private makeProviders() {
@@ -448,6 +462,7 @@ export class RaptorIndex {
     }
     if (this.progressTimer) clearTimeout(this.progressTimer);
     this.control?.close();
+    await this.pool?.close();
     try {
       if (!this.readOnly && this.config.checkpoints && this.store.hasJournaledRecords()) this.store.compact();
     } catch (e) {
@@ -685,19 +700,14 @@ export class RaptorIndex {
     const started = Date.now();
     try {
       await this.attemptScope.run(attempt, async () => {
-        const parsed = await readDocument(path.join(this.root, docPath), signal);
-        const chunks = chunkDocument(parsed, { chunkTokens: this.config.chunkTokens });
-        if (chunks.length === 0) throw new Error(`${docPath} contains no text to index.`);
-        const tree = await buildTree(docPath, chunks, {
-          embedder: this.embedder,
-          summarizer: this.summarizer,
-          config: this.config,
-          signal,
-          onUsage: (u) => {
-            attempt.live = addTokens(attempt.live, u);
-            this.emitProgress();
-          },
-        });
+        const absPath = path.join(this.root, docPath);
+        const pool = this.buildPool();
+        const tree = pool
+          ? await pool.build({ absPath, docPath, config: this.config }, signal)
+          : await buildDocument(absPath, docPath, this.config, { embedder: this.embedder, summarizer: this.summarizer }, signal, (u) => {
+              attempt.live = addTokens(attempt.live, u);
+              this.emitProgress();
+            });
         // Output and marker in one record; usage already journaled with cached calls is not added twice.
         this.store.saveDocumentCompletion(docPath, { ...tree, usage: subtract(tree.usage, attempt.journaled), durationMs: Date.now() - started });
       });

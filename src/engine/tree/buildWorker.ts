@@ -1,0 +1,30 @@
+// Worker-thread entry of the BuildPool: builds documents with the embedded providers.
+import { parentPort } from 'worker_threads';
+import { LocalEmbedder } from '../embed/local';
+import { ExtractiveSummarizer } from '../summarize/extractive';
+import type { BuildJob, BuildReply } from './buildPool';
+import { buildDocument } from './localBuild';
+
+const providers = { embedder: new LocalEmbedder(), summarizer: new ExtractiveSummarizer() };
+const running = new Map<number, AbortController>();
+
+parentPort?.on('message', async (m: BuildJob | { abort: number }) => {
+  if ('abort' in m) {
+    running.get(m.abort)?.abort();
+    return;
+  }
+  const controller = new AbortController();
+  running.set(m.id, controller);
+  let reply: BuildReply;
+  try {
+    const tree = await buildDocument(m.absPath, m.docPath, m.config, providers, controller.signal);
+    reply = { id: m.id, ok: true, tree };
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    reply = { id: m.id, ok: false, error: { name: err.name, message: err.message } };
+  } finally {
+    running.delete(m.id);
+  }
+  const transfer = reply.ok ? [...new Set(reply.tree.nodes.map((n) => n.embedding.buffer as ArrayBuffer))] : [];
+  parentPort!.postMessage(reply, transfer);
+});
