@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, type IndexConfigInput } from '../engine/config';
 import { ControlChannel } from '../engine/control';
+import { providerConfigProblem } from '../engine/providers/factory';
 import { defaultDbPath, indexExists, IndexOpenError, RaptorIndex, type RunOutcome } from '../engine/raptorIndex';
 import type { EngineEvent, TaskStatus } from '../engine/types';
 import { formatStatusTable, ProgressLine } from './render';
@@ -203,6 +204,12 @@ export function buildProgram(setExit: (code: number) => void): Command {
         return;
       }
       const index = await RaptorIndex.open({ root, dbPath: flags.db ? path.resolve(flags.db) : undefined, config });
+      // A remote provider that cannot work (no API key for OpenAI, say) is refused now, not after every document fails.
+      const problem = providerConfigProblem(index.config, process.env);
+      if (problem) {
+        await index.close();
+        throw new UserError(problem);
+      }
       setExit(await drive(index, folder));
     });
 

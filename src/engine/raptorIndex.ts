@@ -235,7 +235,11 @@ export class RaptorIndex {
         if (attempt) attempt.journaled = addTokens(attempt.journaled, call.usage);
       },
     };
+    // A summarizer served by the extension host (vscode-lm) is wrapped by the factory like a remote one: same budget,
+    // call cache and in-flight cap. Any other injected provider (tests) is used as given.
+    const hostSummarizer = this.config.summarizer.startsWith('vscode-lm:') ? this.opts.summarizer : undefined;
     const made = createProviders(this.config, {
+      hostSummarizer,
       cache: this.readOnly ? undefined : cache,
       env: this.opts.env ?? process.env,
       clock: systemClock,
@@ -247,7 +251,7 @@ export class RaptorIndex {
     });
     return {
       embedder: this.opts.embedder ?? made.embedder,
-      summarizer: this.opts.summarizer ?? made.summarizer,
+      summarizer: hostSummarizer ? made.summarizer : (this.opts.summarizer ?? made.summarizer),
       budget: made.budget,
     };
   }
