@@ -657,35 +657,45 @@ export class RaptorIndex {
   }
 
   private async processPending(signal: AbortSignal): Promise<void> {
-    const retryAt = new Map<string, number>();
     const taken = new Set<string>();
+    /** Failed documents waiting out their backoff: path → when they are due. */
+    const delayed = new Map<string, number>();
+    // The pending list is read once, not per document (that would be quadratic in the corpus), and again only when
+    // it runs dry, to pick up documents queued meanwhile (Retry Document or Retry Failed during the run).
+    let queue = this.store.pendingDocuments().map((d) => d.path);
+    let cursor = 0;
+    const isPending = (p: string) => this.store.document(p)?.state === 'pending';
     const next = (): string | 'wait' | undefined => {
       const now = Date.now();
-      let waiting = false;
-      for (const d of this.store.pendingDocuments()) {
-        if (taken.has(d.path)) continue;
-        const at = retryAt.get(d.path) ?? 0;
-        if (at > now) {
-          waiting = true;
-          continue;
-        }
-        return d.path;
+      for (const [p, due] of delayed) {
+        if (due > now) continue;
+        delayed.delete(p);
+        if (isPending(p) && !taken.has(p)) return p;
       }
-      return waiting ? 'wait' : undefined;
+      for (let refreshed = false; ; refreshed = true) {
+        while (cursor < queue.length) {
+          const p = queue[cursor++];
+          if (!taken.has(p) && !delayed.has(p) && isPending(p)) return p;
+        }
+        if (refreshed) break;
+        queue = this.store.pendingDocuments().map((d) => d.path);
+        cursor = 0;
+      }
+      return delayed.size ? 'wait' : undefined;
     };
     const worker = async () => {
       while (!signal.aborted) {
         const p = next();
         if (p === undefined) return;
         if (p === 'wait') {
-          const soonest = Math.min(...[...retryAt.values()].filter((t) => t > Date.now()));
+          const soonest = Math.min(...delayed.values());
           await systemClock.sleep(Math.max(10, Math.min(soonest - Date.now(), 1000)), signal).catch(() => undefined);
           continue;
         }
         taken.add(p);
         try {
           const retryDelay = await this.processDocument(p, signal);
-          if (retryDelay !== undefined) retryAt.set(p, Date.now() + retryDelay);
+          if (retryDelay !== undefined) delayed.set(p, Date.now() + retryDelay);
         } finally {
           taken.delete(p);
         }
