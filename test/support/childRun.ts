@@ -21,9 +21,15 @@ export async function cliLauncher(): Promise<string> {
   if (launcher) return launcher;
   const esbuild = (await import('esbuild')) as typeof import('esbuild');
   const out = fs.mkdtempSync(path.join(os.tmpdir(), 'raptor-cli-bundle-'));
+  process.once('exit', () => fs.rmSync(out, { recursive: true, force: true }));
+  // The same Node bundles esbuild.js ships beside dist/cli.js that the CLI loads at run time (the build workers).
+  const entries = [
+    { in: 'src/cli/main.ts', out: 'cli' },
+    { in: 'src/engine/tree/buildWorker.ts', out: 'buildWorker' },
+  ].filter((e) => fs.existsSync(path.join(repo, e.in)));
   await esbuild.build({
-    entryPoints: [path.join(repo, 'src', 'cli', 'main.ts')],
-    outfile: path.join(out, 'cli.js'),
+    entryPoints: entries.map((e) => ({ in: path.join(repo, e.in), out: e.out })),
+    outdir: out,
     bundle: true,
     platform: 'node',
     target: 'node20',
