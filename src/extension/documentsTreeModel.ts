@@ -44,7 +44,8 @@ export interface TreeItemSpec {
 }
 
 export function groupOf(doc: DocumentStatus): DocumentGroup {
-  if (doc.state === 'running') return 'running';
+  // A failed document stays under Failed when its file changes: that is what the user is watching to retry.
+  if (doc.state === 'running' || doc.state === 'failed') return doc.state;
   if (doc.stale) return 'stale';
   return doc.state;
 }
@@ -87,6 +88,7 @@ const DOC_ICON: Record<DocumentGroup, { id: string; color?: string }> = {
 /** "chunks · layers · tokens · duration", leaving out what is not known yet. */
 export function documentDescription(doc: DocumentStatus, now: number): string {
   const parts: string[] = [];
+  if (doc.stale && doc.state === 'failed') parts.push('changed since');
   if (doc.chunks > 0) parts.push(`${doc.chunks} chunk${doc.chunks === 1 ? '' : 's'}`);
   if (doc.layers > 0) parts.push(`${doc.layers} layer${doc.layers === 1 ? '' : 's'}`);
   if (doc.token_count.total > 0) parts.push(`${formatTokens(doc.token_count.total)} tok`);

@@ -7,7 +7,8 @@ const BATCH_MS = 1000;
 
 export class IndexFileWatcher implements vscode.Disposable {
   private readonly watcher = vscode.workspace.createFileSystemWatcher('**/*');
-  private readonly pending = new Set<string>();
+  /** Changed path → when we heard of the change. */
+  private readonly pending = new Map<string, number>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -23,23 +24,29 @@ export class IndexFileWatcher implements vscode.Disposable {
   private collect(uri: vscode.Uri): void {
     if (uri.scheme !== 'file') return;
     if (/[\\/](\.raptor|\.git|node_modules)([\\/]|$)/.test(uri.fsPath)) return;
-    this.pending.add(uri.fsPath);
+    this.pending.set(uri.fsPath, Date.now());
     this.timer ??= setTimeout(() => void this.flush(), BATCH_MS);
   }
 
   private async flush(): Promise<void> {
     this.timer = undefined;
-    const byIndex = new Map<ReturnType<WorkspaceIndexes['all']>[number], string[]>();
-    for (const p of this.pending) {
+    const byIndex = new Map<ReturnType<WorkspaceIndexes['all']>[number], Array<{ relPath: string; changedAt: number }>>();
+    for (const [p, changedAt] of this.pending) {
       const target = this.indexes.locate(p);
       if (!target) continue;
-      byIndex.set(target.index, [...(byIndex.get(target.index) ?? []), target.relPath]);
+      byIndex.set(target.index, [...(byIndex.get(target.index) ?? []), { relPath: target.relPath, changedAt }]);
     }
     this.pending.clear();
-    for (const [index, paths] of byIndex) {
-      // Only documents the index knows become stale; new files are found by the next run's discovery anyway.
-      const known = new Set(index.status?.documents.map((d) => d.path) ?? []);
-      const stale = paths.filter((p) => known.has(p));
+    for (const [index, changes] of byIndex) {
+      // Only documents the index knows become stale (new files are found by the next run's discovery anyway), and
+      // not those whose indexing started after the change: they already read the new content (save, then Retry).
+      const known = new Map(index.status?.documents.map((d) => [d.path, d]) ?? []);
+      const stale = changes
+        .filter(({ relPath, changedAt }) => {
+          const doc = known.get(relPath);
+          return doc && !(doc.started_at && Date.parse(doc.started_at) > changedAt);
+        })
+        .map((c) => c.relPath);
       if (stale.length === 0) continue;
       try {
         await index.markChanged(stale);

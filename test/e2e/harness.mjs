@@ -51,15 +51,28 @@ export async function startCodeServer({ port, runDir, vsix = [], settings = {}, 
   // enable-smoke-test-driver: the workbench honours ?payload=[["extensionDevelopmentPath",..],["extensionTestsPath",..]]
   // and forwards console output to window.codeAutomationLog. It also hides toasts: read the Notification Centre.
   const proc = spawn(NODE24, [CS_ENTRY, '--bind-addr', `127.0.0.1:${port}`, ...common,
-    ...(smokeDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : [])], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    ...(smokeDriver ? ['--vscode-option', 'enable-smoke-test-driver'] : [])], { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // Its own process group, so stopping it also ends the extension host, file watcher and engine workers it forked.
+  const killGroup = (signal) => { try { process.kill(-proc.pid, signal); } catch {} };
   let log = '';
   proc.stdout.on('data', (d) => (log += d));
   proc.stderr.on('data', (d) => (log += d));
-  const stop = () => { if (proc.exitCode === null) proc.kill('SIGTERM'); };
-  process.on('exit', stop);
+  const exited = new Promise((r) => proc.once('exit', r));
+  /** Stop the server and wait for it (and its extension host, and our engine worker) to be gone. */
+  const stop = async () => {
+    if (proc.exitCode === null && proc.signalCode === null) {
+      killGroup('SIGTERM');
+      const t = setTimeout(() => killGroup('SIGKILL'), 10000);
+      await exited;
+      clearTimeout(t);
+    }
+    await new Promise((r) => setTimeout(r, 500));
+    killGroup('SIGKILL'); // stragglers of the group (a forked watcher that outlived the server)
+  };
+  process.on('exit', () => killGroup('SIGKILL'));
   for (let i = 0; ; i++) {
     try { if ((await fetch(`http://127.0.0.1:${port}/healthz`)).ok) break; } catch {}
-    if (i > 240 || proc.exitCode !== null) { stop(); throw new Error('code-server failed to start:\n' + log); }
+    if (i > 240 || proc.exitCode !== null) { await stop(); throw new Error('code-server failed to start:\n' + log); }
     await new Promise((r) => setTimeout(r, 250));
   }
   return { url: `http://127.0.0.1:${port}`, port, proc, runDir, log: () => log, stop };
@@ -87,3 +100,13 @@ export function launchChromium() {
 }
 
 export const NOISE = /AgentHost|ChatModelSelection|Creating a socket|connection token|grace-time|AccountPolicyGate|Service Worker|builtin extensions cache|open-vsx\.org|^\s+at |ERR_NAME_NOT_RESOLVED|authentication provider/;
+
+/** Remove a temporary folder; cleanup never fails a test run. */
+export function removeDir(dir) {
+  if (!dir || process.env.KEEP_RUN_DIR) return;
+  try {
+    fs.rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
+  } catch (e) {
+    console.warn(`could not remove ${dir}: ${e.message}`);
+  }
+}

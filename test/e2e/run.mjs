@@ -1,7 +1,7 @@
 // `npm run test:e2e`: the in-host Mocha suite, then the Playwright UI test, each in a fresh real VS Code.
 import fs from 'node:fs';
 import path from 'node:path';
-import { EXT_DIR } from './harness.mjs';
+import { EXT_DIR, removeDir } from './harness.mjs';
 import { makeWorkspace } from './fixtures.mjs';
 import { runHostTests } from './runHostTests.mjs';
 import { runUiTest } from './uiTest.mjs';
@@ -18,7 +18,7 @@ let ok = true;
 if (only !== 'ui') {
   const fixture = makeWorkspace('host', { count: Number(process.env.RAPTOR_E2E_HOST_DOCS || 40) });
   ok = (await runHostTests({ folder: fixture.ws })) && ok;
-  if (!process.env.KEEP_RUN_DIR) fs.rmSync(fixture.dir, { recursive: true, force: true });
+  removeDir(fixture.dir);
 }
 if (only !== 'host') ok = (await runUiTest()) && ok;
 console.log(`e2e ${ok ? 'passed' : 'FAILED'} in ${((Date.now() - t0) / 1000).toFixed(0)}s`);

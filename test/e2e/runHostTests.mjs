@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import util from 'node:util';
 import { startCodeServer, workbenchUrl, launchChromium, NOISE, EXT_DIR, HERE } from './harness.mjs';
+import { removeDir } from './harness.mjs';
 
 export async function runHostTests({ folder, port = 8171, timeoutMs = Number(process.env.RAPTOR_E2E_TIMEOUT_MS || 480000) }) {
   const t0 = Date.now();
@@ -34,9 +35,9 @@ export async function runHostTests({ folder, port = 8171, timeoutMs = Number(pro
     console.error('host-tests runner error:', e);
   } finally {
     await browser?.close().catch(() => {});
-    cs?.stop();
+    await cs?.stop();
     if (code !== 0 && cs && process.env.SHOW_SERVER_LOG) console.log(cs.log());
-    if (cs && !process.env.KEEP_RUN_DIR) fs.rmSync(cs.runDir, { recursive: true, force: true });
+    removeDir(cs?.runDir);
   }
   return code === 0;
 }

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { startCodeServer, workbenchUrl, launchChromium, EXT_DIR, HERE } from './harness.mjs';
+import { removeDir } from './harness.mjs';
 import { makeWorkspace } from './fixtures.mjs';
 
 const SHOTS = path.join(HERE, 'screenshots');
@@ -88,10 +89,12 @@ export async function runUiTest({ port = 8172, count = Number(process.env.RAPTOR
 
     // Fix the document, then its inline Retry action.
     fs.writeFileSync(path.join(fixture.ws, 'blank.md'), '# Notes\n\nThis document now has text to index.\n');
+    await row(/blank\.md\s*changed since/).waitFor({ timeout: 15000 }); // the file watcher saw the change
     await failedRow.hover();
     await failedRow.locator('.action-label[aria-label="Retry Document"]').click();
     await row(`Completed (${total})`).waitFor({ timeout: 60000 });
     await row('Failed (0)').waitFor({ timeout: 10000 });
+    if (await row(/^Stale/).isVisible()) throw new Error('a re-indexed document is still shown as stale');
     step(`retried blank.md: tree shows Completed (${total}), Failed (0)`);
     await page.screenshot({ path: path.join(SHOTS, 'tree-completed.png') });
 
@@ -117,9 +120,9 @@ export async function runUiTest({ port = 8172, count = Number(process.env.RAPTOR
     if (process.env.SHOW_SERVER_LOG) console.log(cs?.log());
   } finally {
     await browser?.close().catch(() => {});
-    cs?.stop();
-    if (cs && !process.env.KEEP_RUN_DIR) fs.rmSync(cs.runDir, { recursive: true, force: true });
-    if (!process.env.KEEP_RUN_DIR) fs.rmSync(fixture.dir, { recursive: true, force: true });
+    await cs?.stop();
+    removeDir(cs?.runDir);
+    removeDir(fixture.dir);
     step(ok ? 'DONE (ok)' : 'DONE (failed)');
   }
   return ok;

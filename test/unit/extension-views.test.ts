@@ -69,6 +69,11 @@ describe('Documents tree model', () => {
     assert.match(failed.tooltip!, /Retries: 2/);
     assert.match(failed.tooltip!, /Error: Could not parse PDF: Invalid header/);
 
+    const changedFailure = { ...docs[3]!, stale: true };
+    const changed = treeItemSpec(documentNodes([{ folderName: 'ws', root: '/ws', status: task([changedFailure]) }], 'failed')[0]!, NOW);
+    assert.equal(changed.contextValue, 'document.failed', 'a failed document that changed stays retryable under Failed');
+    assert.match(changed.description!, /^changed since · /);
+
     const stale = treeItemSpec(documentNodes(folders, 'stale')[0]!, NOW);
     assert.equal(stale.contextValue, 'document.stale');
     assert.match(stale.tooltip!, /changed since indexed/);
