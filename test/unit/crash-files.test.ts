@@ -59,48 +59,77 @@ describe('crash: damaged index files', function () {
 
   describe('power cut: the journal torn at random byte offsets', () => {
     let server: OpenAIServer;
+    const docs = shortestAddresses(8);
+    let flags: string[] = [];
+    let expected = '';
     before(async () => {
       server = await startOpenAIServer({ latencyMs: 30 });
-    });
-    after(() => server.close());
-
-    it('opens with a consistent state at every offset, and resumes to the uninterrupted export', async () => {
-      const docs = shortestAddresses(8);
-      const flags = ['--summarizer', 'openai:m', '--base-url', server.url, '--max-in-flight', '4', '--concurrency', '2'];
+      flags = ['--summarizer', 'openai:m', '--base-url', server.url, '--max-in-flight', '4', '--concurrency', '2'];
       const reference = keep(makeCorpus(docs));
       const ref = await raptor(['index', reference, ...flags]);
       assert.equal(ref.code, 0, ref.stderr);
-      const expected = await exportLines(reference);
+      expected = await exportLines(reference);
+    });
+    after(() => server.close());
 
+    /** Cut copies of `source`'s journal at the given offsets; each must open consistent and resume to `expected`. */
+    async function cutAndResume(source: string, offsets: number[], mustKeep: string[]): Promise<string[]> {
+      const seen: string[] = [];
+      server.setLatency(2); // the latency only had to make the kill land mid-run
+      for (const offset of offsets.sort((a, b) => a - b)) {
+        const root = keep(fs.mkdtempSync(path.join(os.tmpdir(), 'raptor-powercut-')));
+        copyTree(source, root);
+        fs.truncateSync(path.join(root, '.raptor', 'index.db.rjournal'), offset);
+        const label = `cut at ${offset}`;
+        const st = await raptor(['status', root, '--json']);
+        assert.equal(st.code, 0, `${label}: ${st.stderr}`);
+        const s = JSON.parse(st.stdout) as StatusJson;
+        assertConsistent(s, await exportLines(root), label);
+        for (const p of mustKeep) assert.equal(s.documents.find((d) => d.path === p)?.state, 'completed', `${label}: ${p} from the snapshot survives`);
+        seen.push(`${offset}: ${s.completed_documents}/${s.total_documents}`);
+        const resumed = await raptor(['index', root, ...flags]);
+        assert.equal(resumed.code, 0, `${label}: ${resumed.stderr}`);
+        assert.equal(await exportLines(root), expected, `${label}: the resumed export differs from the uninterrupted one`);
+      }
+      server.setLatency(30);
+      return seen;
+    }
+
+    function offsetsIn(size: number, seed: number, n: number): number[] {
+      const rand = seededRandom(seed);
+      const out = [JOURNAL_HEADER_BYTES, size - 1];
+      for (let i = 0; i < n; i++) out.push(JOURNAL_HEADER_BYTES + Math.floor(rand() * (size - JOURNAL_HEADER_BYTES)));
+      return out;
+    }
+
+    it('journal only (no compaction yet): consistent at every offset, resumes to the uninterrupted export', async () => {
       // A run killed after some documents: no clean close, so no final compaction; the journal holds everything.
       const source = keep(makeCorpus(docs));
       const run = await startRaptor(['index', source, ...flags]);
       await run.waitFor(/^done (.|\n)*^done (.|\n)*^done /m);
       await run.killHard();
-      const files = path.join(source, '.raptor');
-      assert.ok(!fs.existsSync(path.join(files, 'index.db')), 'no compaction ran, so the journal is the whole index');
-      const journal = fs.readFileSync(path.join(files, 'index.db.rjournal'));
-      server.setLatency(2);
+      assert.ok(!fs.existsSync(path.join(source, '.raptor', 'index.db')), 'no compaction ran, so the journal is the whole index');
+      const size = fs.statSync(path.join(source, '.raptor', 'index.db.rjournal')).size;
+      const seen = await cutAndResume(source, offsetsIn(size, 404, 5), []);
+      console.log(`      journal ${size} bytes; completed/known per cut: ${seen.join('; ')}`);
+    });
 
-      const rand = seededRandom(404);
-      const offsets = [JOURNAL_HEADER_BYTES, journal.length - 1];
-      for (let i = 0; i < 5; i++) offsets.push(JOURNAL_HEADER_BYTES + Math.floor(rand() * (journal.length - JOURNAL_HEADER_BYTES)));
-      const seen: string[] = [];
-      for (const offset of offsets.sort((a, b) => a - b)) {
-        const root = keep(fs.mkdtempSync(path.join(os.tmpdir(), 'raptor-powercut-')));
-        copyTree(source, root);
-        fs.truncateSync(path.join(root, '.raptor', 'index.db.rjournal'), offset);
-        const label = `cut at ${offset}/${journal.length}`;
-        const st = await raptor(['status', root, '--json']);
-        assert.equal(st.code, 0, `${label}: ${st.stderr}`);
-        const s = JSON.parse(st.stdout) as StatusJson;
-        assertConsistent(s, await exportLines(root), label);
-        seen.push(`${offset}: ${s.completed_documents} completed/${s.total_documents} known`);
-        const resumed = await raptor(['index', root, ...flags]);
-        assert.equal(resumed.code, 0, `${label}: ${resumed.stderr}`);
-        assert.equal(await exportLines(root), expected, `${label}: the resumed export differs from the uninterrupted one`);
-      }
-      console.log(`      journal ${journal.length} bytes; ${seen.join('; ')}`);
+    it('snapshot + journal: the snapshot’s documents always survive, the rest is consistent, resume completes', async () => {
+      // Half the corpus indexed and closed cleanly (compacted into index.db), then the other half added and the
+      // run killed after two of those: the journal holds only what came after the snapshot.
+      const source = keep(makeCorpus(docs.slice(0, 4)));
+      const first = await raptor(['index', source, ...flags]);
+      assert.equal(first.code, 0, first.stderr);
+      assert.ok(fs.existsSync(path.join(source, '.raptor', 'index.db')), 'the clean close wrote a snapshot');
+      const fresh = makeCorpus(docs.slice(4));
+      for (const f of docs.slice(4)) fs.copyFileSync(path.join(fresh, f), path.join(source, f));
+      rmrf(fresh);
+      const run = await startRaptor(['index', source, ...flags]);
+      await run.waitFor(/^done (.|\n)*^done /m);
+      await run.killHard();
+      const size = fs.statSync(path.join(source, '.raptor', 'index.db.rjournal')).size;
+      const seen = await cutAndResume(source, offsetsIn(size, 505, 4), docs.slice(0, 4));
+      console.log(`      journal ${size} bytes after the snapshot; completed/known per cut: ${seen.join('; ')}`);
     });
   });
 
