@@ -58,7 +58,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Raptor
 
   const tree = new DocumentsTreeProvider(() => indexes.folderDocuments());
   const treeView = vscode.window.createTreeView('raptor.documents', { treeDataProvider: tree, showCollapseAll: true });
-  const statusBar = new IndexStatusBar(() => indexes.getStatus());
+  const statusBar = new IndexStatusBar(() => effectiveStatus(indexes));
   context.subscriptions.push(tree, treeView, statusBar);
 
   const documentTree = new DocumentRaptorTreeProvider(log);
@@ -78,10 +78,12 @@ export async function activate(context: vscode.ExtensionContext): Promise<Raptor
   const lag = new EventLoopLagMonitor();
   const updateContext = () => {
     const merged = indexes.getStatus();
-    void vscode.commands.executeCommand('setContext', 'raptor.taskState', merged?.status ?? 'none');
+    const anyRunning = indexes.all().some((i) => i.isRunning);
+    // 'running' on disk while nothing runs in this window: a reload or crash interrupted it (Resume applies).
+    const taskState = merged?.status === 'running' && !anyRunning ? 'interrupted' : (merged?.status ?? 'none');
+    void vscode.commands.executeCommand('setContext', 'raptor.taskState', taskState);
     void vscode.commands.executeCommand('setContext', 'raptor.hasIndex', !!merged && merged.total_documents > 0);
     void vscode.commands.executeCommand('setContext', 'raptor.hasFailed', !!merged && merged.failed_documents > 0);
-    const anyRunning = indexes.all().some((i) => i.isRunning);
     if (anyRunning && !lag.running) lag.start();
     if (!anyRunning && lag.running) {
       const figures = lag.stop();
@@ -94,8 +96,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Raptor
     const title = merged && merged.total_documents > 0 ? `${merged.completed_documents}/${merged.total_documents}` : undefined;
     treeView.description = title;
     treeView.message =
-      merged?.status === 'paused'
-        ? `Paused with ${merged.completed_documents}/${merged.total_documents} documents done${merged.message ? ` (${merged.message})` : ''}. Resume continues where it stopped.`
+      merged && (taskState === 'paused' || taskState === 'interrupted')
+        ? `${taskState === 'paused' ? 'Paused' : 'Interrupted'} with ${merged.completed_documents}/${merged.total_documents} documents done${
+            merged.message ? ` (${merged.message})` : ''
+          }. Resume continues where it stopped.`
         : undefined;
   };
   context.subscriptions.push(
@@ -174,6 +178,13 @@ export async function activate(context: vscode.ExtensionContext): Promise<Raptor
     eventLoopLag: () => lag.snapshot(),
     running: () => indexes.all().filter((i) => i.isRunning).map((i) => i.folder.name),
   };
+}
+
+/** The merged status, shown as paused when the disk says running but nothing runs here (interrupted). */
+function effectiveStatus(indexes: WorkspaceIndexes): TaskStatus | undefined {
+  const merged = indexes.getStatus();
+  if (merged?.status === 'running' && !indexes.all().some((i) => i.isRunning)) return { ...merged, status: 'paused' };
+  return merged;
 }
 
 /** Close every index (a running task is paused, its snapshot written, its lock released) before the host exits. */

@@ -2,7 +2,7 @@
 import { strict as assert } from 'assert';
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { EngineClient } from '../../src/engine/worker/engineClient';
-import { serveEngine, type ServedIndex } from '../../src/engine/worker/engineServer';
+import { serveEngine, statusPushInterval, type ServedIndex } from '../../src/engine/worker/engineServer';
 import type { Summarizer } from '../../src/engine/ports';
 import type { EngineEvent, TaskStatus } from '../../src/engine/types';
 
@@ -135,5 +135,9 @@ describe('engine worker channel', () => {
     await assert.rejects(run, /exited/);
     assert.equal(client.pendingCount, 0);
     await assert.rejects(client.call('index/status', {}), /exited/);
+  });
+
+  it('pushes status snapshots less often for big indexes', () => {
+    assert.deepEqual([0, 4000, 10_000, 100_000].map(statusPushInterval), [200, 200, 500, 2000]);
   });
 });

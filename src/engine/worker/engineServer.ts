@@ -34,22 +34,32 @@ export interface OpenServedIndex {
   (opts: { root: string; dbPath: string; config: unknown; summarizer?: Summarizer; readOnly?: boolean }): Promise<ServedIndex>;
 }
 
-/** Status snapshots follow events at most this often: hundreds of document events a second must not flood the host. */
-const STATUS_PUSH_MS = 200;
+/**
+ * Status snapshots follow events at most this often: hundreds of document events a second must not flood the host.
+ * A snapshot carries every document (a 10k-document one costs the host ~20 ms to receive and validate), so big
+ * indexes are pushed less often: 200 ms up to 4k documents, then 1 ms per 20 documents, at most 2 s.
+ */
+export function statusPushInterval(documents: number): number {
+  return Math.min(2000, Math.max(200, Math.round(documents / 20)));
+}
 
 export function serveEngine(endpoint: MessageEndpoint, openIndex: OpenServedIndex, onInvalidMessage?: (e: WireError) => void): RpcPeer {
   let index: ServedIndex | undefined;
   let unsubscribe: (() => void) | undefined;
   let running: Promise<EngineResult<'index/run'>> | undefined;
   let statusTimer: NodeJS.Timeout | undefined;
+  let lastDocumentCount = 0;
 
   const pushStatus = () => {
     if (statusTimer) clearTimeout(statusTimer);
     statusTimer = undefined;
-    if (index) peer.notify({ kind: 'status', status: index.status() });
+    if (!index) return;
+    const status = index.status();
+    lastDocumentCount = status.documents.length;
+    peer.notify({ kind: 'status', status });
   };
   const scheduleStatus = () => {
-    statusTimer ??= setTimeout(pushStatus, STATUS_PUSH_MS);
+    statusTimer ??= setTimeout(pushStatus, statusPushInterval(lastDocumentCount));
   };
 
   const need = (): ServedIndex => {
