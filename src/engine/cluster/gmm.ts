@@ -7,6 +7,8 @@ import { throwIfAborted } from '../ports';
 
 const LOG_2PI = Math.log(2 * Math.PI);
 const EPS = 2.220446049250313e-16;
+/** Log-density gap beyond which a component's posterior is treated as exactly 0 (e^-40 ≈ 4e-18). */
+const CUTOFF = 40;
 
 export interface GmmOptions {
   /** Added to covariance diagonals, as sklearn's reg_covar. */
@@ -64,48 +66,96 @@ export function fitGmm(x: Float64Array, n: number, d: number, k: number, seed: n
   }
   // Final E-step so that the posteriors and the likelihood match the returned parameters (as sklearn does).
   fit.meanLogLikelihood = eStep(x, n, d, fit);
-  const covParams = covariance === 'full' ? (d * (d + 1)) / 2 : covariance === 'diag' ? d : 1;
-  const params = k * covParams + k * d + k - 1;
-  fit.bic = -2 * n * fit.meanLogLikelihood + params * Math.log(n);
+  fit.bic = -2 * n * fit.meanLogLikelihood + freeParameters(k, d, covariance) * Math.log(n);
   return fit;
+}
+
+function freeParameters(k: number, d: number, covariance: CovarianceType): number {
+  const covParams = covariance === 'full' ? (d * (d + 1)) / 2 : covariance === 'diag' ? d : 1;
+  return k * covParams + k * d + k - 1;
+}
+
+/**
+ * The lowest BIC any k-component fit could reach. Every covariance is at least regCovar·I, so no point's
+ * log-density can exceed −d/2·(log 2π + log regCovar); the likelihood term is bounded, the penalty grows with k.
+ * Once this floor is above the best BIC found, no larger k can win and the sweep can stop without changing its answer.
+ */
+export function bicFloor(n: number, d: number, k: number, opts: GmmOptions = {}): number {
+  const maxLogDensity = -0.5 * d * (LOG_2PI + Math.log(opts.regCovar ?? 1e-6));
+  return -2 * n * maxLogDensity + freeParameters(k, d, opts.covariance ?? 'full') * Math.log(n);
 }
 
 /** Posterior responsibilities into fit.resp; returns the mean log-likelihood. */
 function eStep(x: Float64Array, n: number, d: number, fit: GmmFit): number {
   const { k, weights, means, chol, logDet, resp } = fit;
-  const z = new Float64Array(d);
+  // Inverse Cholesky factors U = L⁻¹ (lower), so each Mahalanobis distance is |U (x − μ)|² with no divisions;
+  // U μ is folded in once per component. This loop is where the whole clustering spends most of its time.
+  const inv = inverseLowerFactors(chol, k, d);
+  const shift = new Float64Array(k * d);
+  for (let c = 0; c < k; c++) {
+    const u = c * d * d;
+    for (let r = 0; r < d; r++) {
+      let s = 0;
+      for (let t = 0; t <= r; t++) s += inv[u + r * d + t] * means[c * d + t];
+      shift[c * d + r] = s;
+    }
+  }
   const logp = new Float64Array(k);
   const constant = new Float64Array(k);
   for (let c = 0; c < k; c++) constant[c] = Math.log(weights[c]) - 0.5 * (d * LOG_2PI + logDet[c]);
   let total = 0;
   for (let i = 0; i < n; i++) {
     const xi = i * d;
+    const ri = i * k;
+    // Start from the component that held the point last time, so `max` is high early and the others can stop
+    // as soon as their partial Mahalanobis sum (a lower bound) puts them e^-CUTOFF below it: their posterior
+    // would be < 1e-17 anyway. Most components are far from most points, so most rows are never computed.
+    let first = 0;
+    for (let c = 1; c < k; c++) if (resp[ri + c] > resp[ri + first]) first = c;
     let max = -Infinity;
-    for (let c = 0; c < k; c++) {
-      const mu = c * d;
-      const l = c * d * d;
-      // Solve L z = x - mu; the Mahalanobis distance is |z|².
+    for (let step = 0; step < k; step++) {
+      const c = step === 0 ? first : step <= first ? step - 1 : step;
+      const u = c * d * d;
+      const sc = c * d;
+      const limit = 2 * (constant[c] - max + CUTOFF);
       let maha = 0;
-      for (let r = 0; r < d; r++) {
-        let s = x[xi + r] - means[mu + r];
-        const lr = l + r * d;
-        for (let t = 0; t < r; t++) s -= chol[lr + t] * z[t];
-        s /= chol[lr + r];
-        z[r] = s;
+      for (let r = 0; r < d && maha <= limit; r++) {
+        const row = u + r * d;
+        let s = -shift[sc + r];
+        for (let t = 0; t <= r; t++) s += inv[row + t] * x[xi + t];
         maha += s * s;
       }
-      const v = constant[c] - 0.5 * maha;
+      const v = maha > limit ? -Infinity : constant[c] - 0.5 * maha;
       logp[c] = v;
       if (v > max) max = v;
     }
     let sum = 0;
-    for (let c = 0; c < k; c++) sum += Math.exp(logp[c] - max);
-    const lse = max + Math.log(sum);
-    total += lse;
-    const ri = i * k;
-    for (let c = 0; c < k; c++) resp[ri + c] = Math.exp(logp[c] - lse);
+    for (let c = 0; c < k; c++) {
+      const e = Math.exp(logp[c] - max);
+      logp[c] = e;
+      sum += e;
+    }
+    total += max + Math.log(sum);
+    const scale = 1 / sum;
+    for (let c = 0; c < k; c++) resp[ri + c] = logp[c] * scale;
   }
   return total / n;
+}
+
+/** L⁻¹ for each of the k lower-triangular d×d factors in `chol`, by forward substitution. */
+function inverseLowerFactors(chol: Float64Array, k: number, d: number): Float64Array {
+  const inv = new Float64Array(k * d * d);
+  for (let c = 0; c < k; c++) {
+    const o = c * d * d;
+    for (let col = 0; col < d; col++) {
+      for (let r = col; r < d; r++) {
+        let s = r === col ? 1 : 0;
+        for (let t = col; t < r; t++) s -= chol[o + r * d + t] * inv[o + t * d + col];
+        inv[o + r * d + col] = s / chol[o + r * d + r];
+      }
+    }
+  }
+  return inv;
 }
 
 function mStep(x: Float64Array, n: number, d: number, fit: GmmFit, reg: number, covariance: CovarianceType): void {
@@ -289,17 +339,22 @@ export function selectGmmByBic(x: Float64Array, n: number, d: number, opts: BicS
       throwIfAborted(opts.signal);
       f = fitGmm(x, n, d, k, deriveSeed(opts.seed, k), opts.gmm);
       fits.set(k, f);
+      if (f.bic < bestBic) bestBic = f.bic;
     }
     return f;
   };
+  let bestBic = Infinity;
+  // BIC of k, or Infinity without fitting when its floor shows k cannot beat the best fit so far.
+  const bicOf = (k: number): number => (fits.has(k) || bicFloor(n, d, k, opts.gmm) < bestBic ? fitK(k).bic : Infinity);
   const grid: number[] = [];
   for (let k = 1; k <= kMax; k = Math.max(k + 1, Math.round(k * 1.25))) grid.push(k);
   if (grid[grid.length - 1] !== kMax) grid.push(kMax);
   let bestIndex = 0;
   let worse = 0;
   for (let g = 0; g < grid.length; g++) {
-    const f = fitK(grid[g]);
-    if (f.bic < fitK(grid[bestIndex]).bic) {
+    const bic = bicOf(grid[g]);
+    if (bic === Infinity) break; // every larger k is ruled out too
+    if (bic < bicOf(grid[bestIndex])) {
       bestIndex = g;
       worse = 0;
     } else if (g > 0 && ++worse >= patience) {
@@ -316,7 +371,7 @@ export function selectGmmByBic(x: Float64Array, n: number, d: number, opts: BicS
     const right = Math.ceil((center + hi) / 2);
     const cands = [left, center, right].filter((k, i, a) => a.indexOf(k) === i);
     let bestK = center;
-    for (const k of cands) if (fitK(k).bic < fitK(bestK).bic) bestK = k;
+    for (const k of cands) if (bicOf(k) < bicOf(bestK)) bestK = k;
     if (bestK === center) {
       lo = left;
       hi = right;
@@ -329,7 +384,7 @@ export function selectGmmByBic(x: Float64Array, n: number, d: number, opts: BicS
     }
     if (cands.length < 3) break;
   }
-  for (let k = lo; k <= hi; k++) fitK(k);
+  for (let k = lo; k <= hi; k++) bicOf(k);
   let best: GmmFit | undefined;
   for (const k of [...fits.keys()].sort((a, b) => a - b)) {
     const f = fits.get(k)!;

@@ -7,7 +7,7 @@
 // random-walk-normalised coordinates, which is what makes a Gaussian mixture on it behave like spectral clustering.
 // `pca` (linear, cheapest) is kept for comparison and as the fallback for tiny inputs.
 import { throwIfAborted } from '../ports';
-import { symmetricEigen } from './linalg';
+import { tridiagonalEigen } from './linalg';
 import { optimizeLayout } from './layout';
 import { pcaScores } from './pca';
 import { createRng, type Rng } from './random';
@@ -210,15 +210,7 @@ export function spectralEmbedding(graph: SparseGraph, n: number, k: number, rng:
     beta[j] = b;
     q = next;
   }
-  const t = new Float64Array(steps * steps);
-  for (let j = 0; j < steps; j++) {
-    t[j * steps + j] = alpha[j];
-    if (j + 1 < steps) {
-      t[j * steps + j + 1] = beta[j];
-      t[(j + 1) * steps + j] = beta[j];
-    }
-  }
-  const { vectors } = symmetricEigen(t, steps);
+  const { vectors } = tridiagonalEigen(alpha, beta, steps);
   const out = new Float64Array(n * k);
   // Skip the leading (trivial, ∝ sqrt(degree)) eigenvector, as UMAP's spectral layout does.
   for (let c = 0; c < k && c + 1 < steps; c++) {
