@@ -1,10 +1,12 @@
-// `npm run test:e2e`: the in-host Mocha suite, then the Playwright UI test, each in a fresh real VS Code.
+// `npm run test:e2e`: the in-host Mocha suite, the Playwright UI test and the remote-provider test, each in a fresh
+// real VS Code.  `node test/e2e/run.mjs host|ui|provider` runs one.
 import fs from 'node:fs';
 import path from 'node:path';
 import { EXT_DIR, removeDir } from './harness.mjs';
 import { makeWorkspace } from './fixtures.mjs';
 import { runHostTests } from './runHostTests.mjs';
 import { runUiTest } from './uiTest.mjs';
+import { runProviderTest } from './providerTest.mjs';
 
 for (const f of ['dist/extension.js', 'dist/engineWorker.js', 'dist/sql-wasm.wasm']) {
   if (!fs.existsSync(path.join(EXT_DIR, f))) {
@@ -13,13 +15,14 @@ for (const f of ['dist/extension.js', 'dist/engineWorker.js', 'dist/sql-wasm.was
   }
 }
 const t0 = Date.now();
-const only = process.argv[2]; // 'host' | 'ui' | undefined (both)
+const only = process.argv[2]; // 'host' | 'ui' | 'provider' | undefined (all)
 let ok = true;
-if (only !== 'ui') {
+if (!only || only === 'host') {
   const fixture = makeWorkspace('host', { count: Number(process.env.RAPTOR_E2E_HOST_DOCS || 40) });
   ok = (await runHostTests({ folder: fixture.ws })) && ok;
   removeDir(fixture.dir);
 }
-if (only !== 'host') ok = (await runUiTest()) && ok;
+if (!only || only === 'ui') ok = (await runUiTest()) && ok;
+if (!only || only === 'provider') ok = (await runProviderTest()) && ok;
 console.log(`e2e ${ok ? 'passed' : 'FAILED'} in ${((Date.now() - t0) / 1000).toFixed(0)}s`);
 process.exit(ok ? 0 : 1);

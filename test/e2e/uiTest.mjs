@@ -129,13 +129,13 @@ export async function runUiTest({ port = 8172, count = Number(process.env.RAPTOR
 }
 
 /** Open the RAPTOR sidebar unless it is already showing (clicking its activity item again would close it). */
-async function showRaptorView(page, activity) {
+export async function showRaptorView(page, activity) {
   const title = page.locator('#workbench\\.parts\\.sidebar .composite.title', { hasText: /RAPTOR/i }).first();
   if (!(await title.isVisible().catch(() => false))) await activity.click();
   await title.waitFor({ timeout: 15000 });
 }
 
-async function runCommand(page, title, { closes = true } = {}) {
+export async function runCommand(page, title, { closes = true } = {}) {
   await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget .quick-input-box input');
   await input.waitFor({ state: 'visible', timeout: 10000 });
