@@ -2,7 +2,7 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import * as fs from 'fs';
 import * as path from 'path';
-import { ConfigError, type IndexConfigInput } from '../engine/config';
+import { ConfigError, parseConfig, type IndexConfig, type IndexConfigInput } from '../engine/config';
 import { ControlChannel } from '../engine/control';
 import { providerConfigProblem } from '../engine/providers/factory';
 import { defaultDbPath, indexExists, IndexOpenError, RaptorIndex, type RunOutcome } from '../engine/raptorIndex';
@@ -144,6 +144,11 @@ function configFromFlags(f: IndexFlags): IndexConfigInput {
   return c as IndexConfigInput;
 }
 
+function refuseUnusableProvider(config: IndexConfig): void {
+  const problem = providerConfigProblem(config, process.env);
+  if (problem) throw new UserError(problem);
+}
+
 function print(json: unknown): void {
   process.stdout.write(`${JSON.stringify(json, null, 2)}\n`);
 }
@@ -203,12 +208,16 @@ export function buildProgram(setExit: (code: number) => void): Command {
         }
         return;
       }
-      const index = await RaptorIndex.open({ root, dbPath: flags.db ? path.resolve(flags.db) : undefined, config });
-      // A remote provider that cannot work (no API key for OpenAI, say) is refused now, not after every document fails.
-      const problem = providerConfigProblem(index.config, process.env);
-      if (problem) {
+      const dbPath = path.resolve(flags.db ?? defaultDbPath(root));
+      // A remote provider that cannot work (no API key for OpenAI, say) is refused now, not after every document
+      // fails — and before anything is created on disk for a new index.
+      if (!indexExists(dbPath)) refuseUnusableProvider(parseConfig(config));
+      const index = await RaptorIndex.open({ root, dbPath, config });
+      try {
+        refuseUnusableProvider(index.config);
+      } catch (e) {
         await index.close();
-        throw new UserError(problem);
+        throw e;
       }
       setExit(await drive(index, folder));
     });
@@ -247,7 +256,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       try {
         const hits = await index.query(text, { topK: opts.topK, maxTokens: opts.maxTokens, mode: opts.mode });
         if (opts.json) print(hits.map(({ id, doc, layer, score, text: t }) => ({ id, doc, layer, score, text: t })));
-        else if (hits.length === 0) process.stdout.write('No results: the index is empty.\n');
+        else if (hits.length === 0) process.stdout.write(text.trim() ? 'No results: the index holds no documents yet.\n' : 'No results: the query is empty.\n');
         else {
           for (const [i, h] of hits.entries()) {
             const where = h.location ? `:${h.location.lineStart}` : '';
@@ -300,6 +309,11 @@ export function buildProgram(setExit: (code: number) => void): Command {
           throw e;
         }
         try {
+          const before = index.status().status;
+          if (before === 'completed' || (command === 'pause' && (before === 'paused' || before === 'cancelled'))) {
+            process.stdout.write(`Nothing to ${command}: the task is ${before}.\n`);
+            return;
+          }
           if (command === 'pause') index.pause('Paused by `raptor pause`.');
           else index.cancel();
           process.stdout.write(`Task ${command === 'pause' ? 'paused' : 'cancelled'}.\n`);
@@ -324,7 +338,14 @@ export function buildProgram(setExit: (code: number) => void): Command {
           root = ro.storedRoot() ?? root;
           await ro.close();
         }
+        if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new UserError(`The folder ${root} does not exist.`);
         const index = await RaptorIndex.open({ root, dbPath });
+        try {
+          refuseUnusableProvider(index.config);
+        } catch (e) {
+          await index.close();
+          throw e;
+        }
         if (command === 'retry-failed') {
           const n = index.retryFailed();
           process.stderr.write(`${n} document(s) queued again.\n`);
@@ -337,6 +358,10 @@ export function buildProgram(setExit: (code: number) => void): Command {
 
 /** One clear sentence for anything a user can cause; a stack trace only for our own bugs, and only with DEBUG. */
 export async function main(argv: string[]): Promise<number> {
+  // `raptor export | head`: the reader went away; that is not an error.
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(EXIT.ok);
+  });
   let code: number = EXIT.ok;
   const program = buildProgram((c) => (code = c));
   try {
@@ -347,7 +372,7 @@ export async function main(argv: string[]): Promise<number> {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
       return EXIT.badInput;
     }
-    if (e instanceof UserError || e instanceof ConfigError || e instanceof IndexOpenError) {
+    if (e instanceof UserError || e instanceof ConfigError || e instanceof IndexOpenError || (e instanceof Error && e.name === 'ProviderError')) {
       process.stderr.write(`raptor: ${e.message}\n`);
       return EXIT.badInput;
     }

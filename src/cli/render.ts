@@ -47,7 +47,8 @@ export class ProgressLine {
     } else if (e.type === 'document/state' && (e.state === 'completed' || e.state === 'failed')) {
       if (!this.tty) this.out.write(`${e.state === 'completed' ? 'done' : 'FAILED'} ${e.path}${e.error ? `: ${e.error}` : ''}\n`);
       else if (e.state === 'failed') this.message(`failed: ${e.path}: ${e.error ?? ''}`);
-    } else if (e.type === 'log' && (e.level === 'warn' || e.level === 'error')) {
+    } else if (e.type === 'log' && (e.level === 'warn' || e.level === 'error') && !(e.level === 'error' && !this.tty)) {
+      // Without a terminal a document's final failure is already its FAILED line.
       if (this.tty) this.message(e.message);
       else this.out.write(`${e.level}: ${e.message}\n`);
     }

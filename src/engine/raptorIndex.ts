@@ -15,7 +15,7 @@ import type { TokenBudget } from './providers/budget';
 import { createDryRunProviders, createProviders } from './providers/factory';
 import { collapsedTreeRetrieve, NodeMatrix, treeTraversalRetrieve } from './retrieve';
 import { CheckpointStore } from './store/checkpointStore';
-import { IndexLock } from './store/lock';
+import { IndexLock, readLockOwner } from './store/lock';
 import { FilePersistence, indexFilePaths, MemoryPersistence, type Persistence } from './store/persistence';
 import { SchemaVersionError } from './store/schema';
 import { BuildPool } from './tree/buildPool';
@@ -84,7 +84,25 @@ export function defaultDbPath(root: string): string {
   return path.join(root, INDEX_DIR, 'index.db');
 }
 
+/**
+ * The settings an index was built with are the base; what the caller gives overrides them (provider options one by
+ * one). Which environment variable holds the API key is never taken from a stored index: an index copied from
+ * elsewhere must not be able to send another secret of yours to its server.
+ */
+function mergeStoredConfig(stored: string | undefined, given: IndexConfigInput | undefined): IndexConfig {
+  if (!stored) return parseConfig(given ?? {});
+  const base = JSON.parse(stored) as Record<string, unknown> & { provider?: Record<string, unknown> };
+  const { apiKeyEnv: _ignored, ...storedProvider } = base.provider ?? {};
+  const g = (given ?? {}) as Record<string, unknown> & { provider?: Record<string, unknown> };
+  return parseConfig({ ...base, ...g, provider: { ...storedProvider, ...(g.provider ?? {}) } });
+}
+
 /** Errors that stop the whole task for a reason outside any one document: pause, tell the user, lose nothing. */
+const INTERRUPTED_MESSAGE = 'Interrupted: the process that was indexing stopped; run `raptor index` to resume.';
+
+/** Backoff between document retries never grows past this. */
+const MAX_RETRY_DELAY_MS = 60_000;
+
 const TASK_PAUSING_ERRORS = new Set(['BudgetExceededError', 'ConsentRequiredError', 'StorageWriteError']);
 
 function errorMessage(e: unknown): string {
@@ -198,8 +216,7 @@ export class RaptorIndex {
     let index: RaptorIndex;
     try {
       // The settings the index was built with are the base; what the caller gives overrides them.
-      const stored = store.meta('config');
-      const config = stored ? parseConfig({ ...(JSON.parse(stored) as object), ...(opts.config ?? {}) }) : given;
+      const config = mergeStoredConfig(store.meta('config'), opts.config);
       const control = config.checkpoints ? new ControlChannel(dbPath) : undefined;
       index = new RaptorIndex(root, dbPath, config, store, lock, control, opts, readOnly);
     } catch (e) {
@@ -260,6 +277,7 @@ export class RaptorIndex {
   private recoverInterrupted(): void {
     const running = this.store.documents(`WHERE state = 'running'`).map((d) => d.path);
     this.store.setDocuments(running, 'pending');
+    if (this.store.taskState() === 'running') this.store.setTaskState('paused', INTERRUPTED_MESSAGE);
     if (running.length) this.log('info', `Resuming: ${running.length} document(s) interrupted mid-build go back to pending.`);
   }
 
@@ -341,7 +359,12 @@ export class RaptorIndex {
   // ------------------------------------------------------------------ reading
 
   status(): TaskStatus {
-    return this.store.status();
+    const s = this.store.status();
+    // Read from another process: a task that says it is running, with no live writer, was interrupted (killed).
+    if (this.readOnly && s.status === 'running' && this.config.checkpoints && !readLockOwner(this.dbPath)?.live) {
+      return { ...s, status: 'paused', message: INTERRUPTED_MESSAGE };
+    }
+    return s;
   }
 
   documentTree(docPath: string): Array<Omit<TreeNode, 'embedding'>> {
@@ -355,7 +378,10 @@ export class RaptorIndex {
     }
   }
 
-  async query(text: string, opts: { topK?: number; maxTokens?: number; mode?: 'collapsed' | 'traversal' } = {}): Promise<QueryHit[]> {
+  async query(
+    text: string,
+    opts: { topK?: number; maxTokens?: number; mode?: 'collapsed' | 'traversal'; signal?: AbortSignal } = {},
+  ): Promise<QueryHit[]> {
     if (!text.trim()) return [];
     this.matrix ??= new NodeMatrix([...this.store.nodes()]);
     if (this.matrix.nodes.length === 0) return [];
@@ -363,7 +389,7 @@ export class RaptorIndex {
     if (builtWith && builtWith !== this.embedder.id) {
       throw new IndexOpenError(`The index was built with the embedder ${builtWith}, but ${this.embedder.id} is configured; query with the same embedder or re-index.`);
     }
-    const q = await this.embedder.embed([text], { signal: new AbortController().signal });
+    const q = await this.embedder.embed([text], { signal: opts.signal ?? new AbortController().signal });
     const options = { topK: opts.topK ?? 10, maxTokens: opts.maxTokens ?? 2000 };
     return opts.mode === 'traversal' ? treeTraversalRetrieve(this.matrix, q.vectors[0], options) : collapsedTreeRetrieve(this.matrix, q.vectors[0], options);
   }
@@ -512,6 +538,14 @@ export class RaptorIndex {
   }
 
   private async runOnce(external?: AbortSignal): Promise<RunOutcome> {
+    // An index belongs to one folder: scanning another would silently delete every tree of the first.
+    const storedRoot = this.store.meta('root');
+    if (storedRoot && path.resolve(storedRoot) !== this.root && fs.existsSync(storedRoot)) {
+      throw new IndexOpenError(
+        `The index at ${this.dbPath} belongs to ${storedRoot}, not ${this.root}; use another --db, or \`raptor reset\` it first.`,
+      );
+    }
+    if (!fs.existsSync(this.root) || !fs.statSync(this.root).isDirectory()) throw new IndexOpenError(`The folder ${this.root} does not exist.`);
     this.stopReason = undefined;
     this.controller = new AbortController();
     const signal = this.controller.signal;
@@ -524,19 +558,22 @@ export class RaptorIndex {
       this.store.ensureTask(() => randomUUID());
       this.store.setTaskState('running');
       this.emitTaskState();
+      await this.synchronise(signal);
       this.store.setMetaValue('root', this.root);
       this.store.setMetaValue('embedder', this.embedder.id);
       this.store.setMetaValue('config', JSON.stringify(this.config));
-      await this.synchronise(signal);
       this.emitProgress(true);
-      await this.processPending(signal);
+      await this.processPending(signal, this.controller);
     } catch (e) {
       if (!(isAbortError(e) && this.stopReason)) {
         if (e instanceof Error && e.name === 'StorageWriteError') this.stopReason = { state: 'paused', message: e.message };
         else {
           const message = `The task stopped: ${errorMessage(e)}`;
           this.log('error', message);
-          this.safeCommit(() => this.store.setTaskState('failed', message));
+          this.safeCommit(() => {
+            this.store.setDocuments(this.store.documents(`WHERE state = 'running'`).map((d) => d.path), 'pending');
+            this.store.setTaskState('failed', message);
+          });
           this.emitTaskState();
           return this.outcome('failed', message);
         }
@@ -648,15 +685,12 @@ export class RaptorIndex {
     return { documents: paths.length, calls: e.calls, tokens: e.tokens };
   }
 
-  /** Never index the index: exclude its folder when it lies inside the root. */
+  /** Never index the index. (Its own files never match a document extension, so a --db elsewhere needs nothing.) */
   private indexFolderExcludes(): string[] {
-    const rel = path.relative(this.root, path.dirname(this.dbPath));
-    const out = [`**/${INDEX_DIR}/**`];
-    if (rel && !rel.startsWith('..') && !path.isAbsolute(rel)) out.push(`${rel.split(path.sep).join('/')}/**`);
-    return out;
+    return [`**/${INDEX_DIR}/**`];
   }
 
-  private async processPending(signal: AbortSignal): Promise<void> {
+  private async processPending(signal: AbortSignal, controller: AbortController): Promise<void> {
     const taken = new Set<string>();
     /** Failed documents waiting out their backoff: path → when they are due. */
     const delayed = new Map<string, number>();
@@ -701,7 +735,18 @@ export class RaptorIndex {
         }
       }
     };
-    await Promise.all(Array.from({ length: this.config.concurrency }, worker));
+    // If one loop fails (an unexpected error, not a document's), stop the others and let them settle before
+    // reporting it, so no document is left running behind a task that says it stopped.
+    const results = await Promise.allSettled(
+      Array.from({ length: this.config.concurrency }, () =>
+        worker().catch((e) => {
+          controller.abort();
+          throw e;
+        }),
+      ),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
   }
 
   /** Index one document. Returns a delay when it failed and should be retried after it. */
@@ -744,12 +789,14 @@ export class RaptorIndex {
       }
       const d = this.store.document(docPath);
       const attempts = (d?.retryCount ?? 0) + 1;
-      const final = attempts > this.config.maxRetries;
+      // A file that cannot be read or has no text will not get better by waiting: fail it now.
+      const permanent = e instanceof Error && (e.name === 'DocumentReadError' || e.name === 'EmptyDocumentError');
+      const final = permanent || attempts > this.config.maxRetries;
       const message = errorMessage(e);
       if (!this.safeCommit(() => this.store.saveDocumentFailure(docPath, message, final, unjournaled))) return undefined;
       this.log(final ? 'error' : 'warn', `${docPath}: ${message}${final ? '' : ` (attempt ${attempts}; retrying)`}`);
       // Exponential backoff with full jitter.
-      return final ? undefined : Math.random() * this.config.retryBaseMs * 2 ** (attempts - 1);
+      return final ? undefined : Math.random() * Math.min(MAX_RETRY_DELAY_MS, this.config.retryBaseMs * 2 ** (attempts - 1));
     } finally {
       this.inFlight.delete(docPath);
       this.emitDocument(docPath);

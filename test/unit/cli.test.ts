@@ -140,6 +140,12 @@ describe('cli: raptor', function () {
     for (const n of lines) assert.deepEqual(Object.keys(n).sort(), ['children', 'doc', 'id', 'layer', 'text', 'token_count']);
     assert.ok(lines.some((n) => n.layer >= 1 && n.children.length > 0));
 
+    // A reader that goes away early (`| head`) is not an error.
+    const piped = spawnSync('bash', ['-c', `node ${JSON.stringify(bin)} export ${JSON.stringify(root)} | head -1`], { encoding: 'utf8' });
+    assert.equal(piped.status, 0);
+    assert.equal(piped.stderr, '');
+    assert.equal(piped.stdout.trim().split('\n').length, 1);
+
     // Human status: a table with every document.
     r = raptor(['status', root]);
     for (const d of docs) assert.ok(r.stdout.includes(d.slice(0, 20)));
@@ -159,6 +165,8 @@ describe('cli: raptor', function () {
     await run.exited;
     const doneBeforeKill = [...run.output().matchAll(/^done (.+)$/gm)].map((m) => m[1]);
     const mid = JSON.parse(raptor(['status', root, '--json']).stdout);
+    assert.equal(mid.status, 'paused', 'a killed run reads as interrupted (paused), not running forever');
+    assert.match(mid.message, /Interrupted/);
     assert.ok(mid.completed_documents >= 2 && mid.completed_documents < docs.length, `completed at kill: ${mid.completed_documents}`);
     for (const p of doneBeforeKill) assert.equal(mid.documents.find((d: { path: string }) => d.path === p).state, 'completed', `${p} survived the kill`);
 

@@ -317,6 +317,72 @@ describe('engine: the checkpointed runner', function () {
     assert.ok(!fs.existsSync(path.join(root, '.raptor')), 'nothing was created for an invalid config');
   });
 
+  it('stops a failed document’s other summary calls instead of paying for them', async () => {
+    const root = corpus(docs.slice(-1));
+    const summarizer = new FakeSummarizer();
+    let inFlight = 0;
+    let inFlightAtFailure = -1;
+    summarizer.beforeAnswer = async (ctx, callNo) => {
+      inFlight++;
+      try {
+        if (callNo === 1) {
+          await new Promise((r) => setTimeout(r, 20));
+          inFlightAtFailure = inFlight;
+          throw new Error('400 bad request');
+        }
+        await new Promise<void>((resolve) => {
+          const t = setTimeout(resolve, 50);
+          ctx.signal.addEventListener('abort', () => (clearTimeout(t), resolve()), { once: true });
+        });
+      } finally {
+        inFlight--;
+      }
+    };
+    const index = await openIndex({ root, config: { ...FAST, maxRetries: 0 }, summarizer });
+    await index.run();
+    const callsAtEnd = summarizer.calls;
+    await new Promise((r) => setTimeout(r, 300));
+    assert.equal(summarizer.calls, callsAtEnd, 'no call started after the run ended');
+    assert.ok(callsAtEnd <= inFlightAtFailure + 1, `calls ${callsAtEnd}, in flight at the failure ${inFlightAtFailure}`);
+    assert.equal(index.status().documents[0].state, 'failed');
+  });
+
+  it('keeps the provider settings stored with the index when a run overrides only some of them', async () => {
+    const root = corpus(docs.slice(0, 1));
+    let index = await openIndex({ root, config: { ...FAST, provider: { tokenBudget: 5000, maxInFlight: 3 } }, summarizer: new FakeSummarizer() });
+    await index.run();
+    await index.close();
+    open.pop();
+    index = await openIndex({ root, config: { provider: { tokensPerMinute: 100 } } });
+    assert.equal(index.config.provider.tokenBudget, 5000);
+    assert.equal(index.config.provider.maxInFlight, 3);
+    assert.equal(index.config.provider.tokensPerMinute, 100);
+  });
+
+  it('refuses to index another folder into an index that belongs to a folder that still exists', async () => {
+    const first = corpus(docs.slice(0, 2));
+    const second = corpus(docs.slice(2, 3));
+    const db = path.join(first, 'shared.db');
+    let index = await openIndex({ root: first, dbPath: db, config: FAST });
+    await index.run();
+    await index.close();
+    open.pop();
+    index = await openIndex({ root: second, dbPath: db, config: FAST });
+    await assert.rejects(index.run(), (e: Error) => e instanceof IndexOpenError && /belongs to/.test(e.message));
+    assert.equal(index.status().completed_documents, 2, 'the first folder’s trees are intact');
+  });
+
+  it('fails an unreadable document at once instead of retrying what cannot change', async () => {
+    const root = corpus(docs.slice(0, 1), { 'broken.pdf': 'not a pdf' });
+    const index = await openIndex({ root, config: { ...FAST, maxRetries: 3, retryBaseMs: 10_000 } });
+    const t0 = Date.now();
+    await index.run();
+    assert.ok(Date.now() - t0 < 10_000, 'no backoff wait for a permanent error');
+    const bad = index.status().documents.find((d) => d.path === 'broken.pdf')!;
+    assert.equal(bad.state, 'failed');
+    assert.equal(bad.retry_count, 1);
+  });
+
   it('answers queries with collapsed-tree and tree-traversal retrieval', async () => {
     const root = corpus(docs);
     const index = await openIndex({ root, config: FAST });

@@ -227,7 +227,7 @@ export class CheckpointStore {
         db.run('DELETE FROM documents WHERE path = ?', [r.path]);
         return;
       case 'doc/touch':
-        db.run('UPDATE documents SET size = ?, mtime_ms = ? WHERE path = ?', [r.size, r.mtimeMs, r.path]);
+        db.run('UPDATE documents SET size = ?, mtime_ms = ?, stale = 0 WHERE path = ?', [r.size, r.mtimeMs, r.path]);
         return;
       case 'docs/sync':
         // One record (one fsync) for a whole folder scan, however many files it found.

@@ -26,12 +26,20 @@ export type BuildReply =
 interface Slot {
   worker: Worker;
   busy: boolean;
+  dead: boolean;
+}
+
+interface Pending {
+  resolve: (t: BuiltTree) => void;
+  reject: (e: Error) => void;
+  slot: Slot;
 }
 
 export class BuildPool {
   private readonly slots: Slot[] = [];
-  private readonly waiting: (() => void)[] = [];
-  private readonly pending = new Map<number, { resolve: (t: BuiltTree) => void; reject: (e: Error) => void; slot: Slot }>();
+  /** Callers waiting for a free slot; each is woken with one. */
+  private readonly waiting: ((slot: Slot) => void)[] = [];
+  private readonly pending = new Map<number, Pending>();
   private nextId = 1;
   private closed = false;
 
@@ -50,7 +58,7 @@ export class BuildPool {
   private spawn(): Slot {
     const worker = new Worker(this.file);
     worker.unref();
-    const slot: Slot = { worker, busy: false };
+    const slot: Slot = { worker, busy: true, dead: false };
     worker.on('message', (m: BuildReply) => {
       const p = this.pending.get(m.id);
       if (!p) return;
@@ -59,47 +67,62 @@ export class BuildPool {
       else p.reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
       this.release(slot);
     });
+    // Node emits 'error' and then 'exit' for a crash: retire the slot once, fail its job (the runner retries it),
+    // and let the next caller spawn a replacement.
     const fail = (err: Error) => {
-      // A crashed worker fails its job (the runner retries it) and is replaced on next use.
-      this.slots.splice(this.slots.indexOf(slot), 1);
+      if (slot.dead) return;
+      slot.dead = true;
+      const i = this.slots.indexOf(slot);
+      if (i >= 0) this.slots.splice(i, 1);
       for (const [id, p] of this.pending) {
-        if (p.slot === slot) {
-          this.pending.delete(id);
-          p.reject(new Error(`The build worker stopped unexpectedly (${err.message}).`));
-        }
+        if (p.slot !== slot) continue;
+        this.pending.delete(id);
+        p.reject(new Error(`The build worker stopped unexpectedly (${err.message}).`));
       }
-      this.wake();
+      if (!this.closed && this.waiting.length && this.slots.length < this.size) this.waiting.shift()!(this.spawn());
     };
     worker.on('error', fail);
     worker.on('exit', (code) => {
-      if (!this.closed && code !== 0) fail(new Error(`exit code ${code}`));
+      if (!this.closed) fail(new Error(`exit code ${code}`));
     });
     this.slots.push(slot);
     return slot;
   }
 
-  private async acquire(signal: AbortSignal): Promise<Slot> {
-    for (;;) {
-      if (signal.aborted) throw new AbortError();
-      const free = this.slots.find((s) => !s.busy);
-      if (free) return free;
-      if (this.slots.length < this.size) return this.spawn();
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
+  /** A free slot, marked busy before this returns (so concurrent callers never share one). */
+  private acquire(signal: AbortSignal): Promise<Slot> {
+    if (signal.aborted) return Promise.reject(new AbortError());
+    const free = this.slots.find((s) => !s.busy);
+    if (free) {
+      free.busy = true;
+      return Promise.resolve(free);
     }
+    if (this.slots.length < this.size) return Promise.resolve(this.spawn());
+    return new Promise<Slot>((resolve, reject) => {
+      const onAbort = () => {
+        const i = this.waiting.indexOf(grant);
+        if (i >= 0) this.waiting.splice(i, 1);
+        reject(new AbortError());
+      };
+      const grant = (slot: Slot) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(slot);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.waiting.push(grant);
+    });
   }
 
+  /** Hand the slot straight to the next waiter, or mark it free. */
   private release(slot: Slot): void {
-    slot.busy = false;
-    this.wake();
-  }
-
-  private wake(): void {
-    this.waiting.shift()?.();
+    if (slot.dead) return;
+    const next = this.waiting.shift();
+    if (next) next(slot);
+    else slot.busy = false;
   }
 
   async build(job: Omit<BuildJob, 'id'>, signal: AbortSignal): Promise<BuiltTree> {
     const slot = await this.acquire(signal);
-    slot.busy = true;
     const id = this.nextId++;
     const result = new Promise<BuiltTree>((resolve, reject) => this.pending.set(id, { resolve, reject, slot }));
     const onAbort = () => slot.worker.postMessage({ abort: id });
@@ -114,6 +137,10 @@ export class BuildPool {
 
   async close(): Promise<void> {
     this.closed = true;
+    for (const [id, p] of this.pending) {
+      this.pending.delete(id);
+      p.reject(new AbortError('The build pool was closed'));
+    }
     await Promise.all(this.slots.map((s) => s.worker.terminate()));
     this.slots.length = 0;
   }

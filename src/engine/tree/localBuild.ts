@@ -6,6 +6,14 @@ import { readDocument } from '../documents/read';
 import type { Embedder, Summarizer } from '../ports';
 import { buildTree, type BuiltTree } from './treeBuilder';
 
+/** The file was read but holds nothing to index: final on the first attempt. */
+export class EmptyDocumentError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'EmptyDocumentError';
+  }
+}
+
 export type LocalBuildConfig = Pick<IndexConfig, 'chunkTokens' | 'summaryMaxTokens' | 'clusterMaxTokens' | 'maxLayers' | 'seed'>;
 
 export async function buildDocument(
@@ -18,6 +26,6 @@ export async function buildDocument(
 ): Promise<BuiltTree> {
   const parsed = await readDocument(absPath, signal);
   const chunks = chunkDocument(parsed, { chunkTokens: config.chunkTokens });
-  if (chunks.length === 0) throw new Error(`${docPath} contains no text to index.`);
+  if (chunks.length === 0) throw new EmptyDocumentError(`${docPath} contains no text to index.`);
   return buildTree(docPath, chunks, { ...providers, config, signal, onUsage });
 }

@@ -52,17 +52,36 @@ async function embedAll(texts: string[], deps: TreeBuildDeps, meter: { usage: To
   return out;
 }
 
-/** Run `fn` over items with at most `limit` in flight; results in input order. */
-async function mapPool<T, R>(items: T[], limit: number, fn: (item: T, i: number) => Promise<R>): Promise<R[]> {
+/**
+ * Run `fn` over items with at most `limit` in flight; results in input order. On the first failure the others are
+ * aborted (no more paid calls for a document that has already failed) and every call has settled before this
+ * rejects, so nothing from a failed attempt outlives it.
+ */
+async function mapPool<T, R>(items: T[], limit: number, signal: AbortSignal, fn: (item: T, signal: AbortSignal) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
+  const local = new AbortController();
+  const forward = () => local.abort();
+  signal.addEventListener('abort', forward, { once: true });
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !local.signal.aborted) {
       const i = next++;
-      out[i] = await fn(items[i], i);
+      try {
+        out[i] = await fn(items[i], local.signal);
+      } catch (e) {
+        failure ??= { error: e };
+        local.abort();
+      }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  try {
+    await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  } finally {
+    signal.removeEventListener('abort', forward);
+  }
+  if (failure) throw failure.error;
+  throwIfAborted(signal);
   return out;
 }
 
@@ -97,11 +116,11 @@ export async function buildTree(doc: string, chunks: Chunk[], deps: TreeBuildDep
     // No reduction (every node its own cluster): a further layer would only paraphrase the one below.
     if (clusters.length === 0 || clusters.length >= current.length) break;
     const layerNodes = current;
-    const summaries = await mapPool(clusters, deps.summaryConcurrency ?? 16, async (members) => {
-      throwIfAborted(deps.signal);
+    const summaries = await mapPool(clusters, deps.summaryConcurrency ?? 16, deps.signal, async (members, signal) => {
+      throwIfAborted(signal);
       const r = await deps.summarizer.summarize(
         { texts: members.map((m) => layerNodes[m].text), maxTokens: deps.config.summaryMaxTokens },
-        { signal: deps.signal },
+        { signal },
       );
       meter.usage = addTokens(meter.usage, r.usage);
       deps.onUsage?.(r.usage);
