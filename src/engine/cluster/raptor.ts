@@ -5,7 +5,7 @@ import { throwIfAborted } from '../ports';
 import { selectGmmByBic, type CovarianceType } from './gmm';
 import { normalizedMatrix, pcaScores } from './pca';
 import { createRng, deriveSeed } from './random';
-import { reduceDimension, type ReductionMethod } from './reduce';
+import { MAX_CACHED_SIMILARITY_ROWS, PairwiseSimilarity, reduceDimension, type ReductionMethod } from './reduce';
 
 export interface ClusterOptions {
   /** config.seed, default 224 */
@@ -51,7 +51,35 @@ const LOCAL_NEIGHBORS = 10;
 
 /** The global+local GMM/BIC clustering alone (no token cap), comparable 1:1 with the Python reference. */
 export function raptorClusters(embeddings: Float32Array[], opts: RaptorClusterOptions): number[][] {
-  const n = embeddings.length;
+  if (embeddings.length === 0) return [];
+  return clusterRows(prepareRows(embeddings, opts.signal), range(embeddings.length), opts);
+}
+
+/** Unit rows and, when small enough to keep, their pairwise similarities: computed once, shared by every pass. */
+interface PreparedRows {
+  data: Float64Array;
+  d: number;
+  similarity?: PairwiseSimilarity;
+}
+
+function prepareRows(embeddings: Float32Array[], signal?: AbortSignal): PreparedRows {
+  throwIfAborted(signal);
+  const { data, n, d } = normalizedMatrix(embeddings);
+  const similarity = n <= MAX_CACHED_SIMILARITY_ROWS ? new PairwiseSimilarity(data, n, d) : undefined;
+  return { data, d, similarity };
+}
+
+/** Rows `rows` of `prepared`, copied out as an m×d matrix. */
+function subMatrix(prepared: PreparedRows, rows: number[]): Float64Array {
+  const { data, d } = prepared;
+  const sub = new Float64Array(rows.length * d);
+  for (let r = 0; r < rows.length; r++) sub.set(data.subarray(rows[r] * d, rows[r] * d + d), r * d);
+  return sub;
+}
+
+/** raptorClusters over a subset of prepared rows; clusters are returned as positions in `rows`. */
+function clusterRows(prepared: PreparedRows, rows: number[], opts: RaptorClusterOptions): number[][] {
+  const n = rows.length;
   const dim = opts.reductionDim ?? 10;
   const threshold = opts.threshold ?? 0.1;
   const maxClusters = opts.maxClusters ?? 50;
@@ -60,7 +88,8 @@ export function raptorClusters(embeddings: Float32Array[], opts: RaptorClusterOp
   // Too few points to reduce and fit meaningfully: one cluster of all, as the reference.
   if (n <= dim + 1) return [range(n)];
   throwIfAborted(opts.signal);
-  const { data, d } = normalizedMatrix(embeddings);
+  const { d, similarity } = prepared;
+  const data = subMatrix(prepared, rows);
 
   const globalDim = Math.min(dim, n - 2);
   const reduced = reduceDimension(data, n, d, globalDim, {
@@ -69,6 +98,7 @@ export function raptorClusters(embeddings: Float32Array[], opts: RaptorClusterOp
     seed: deriveSeed(opts.seed, 0),
     signal: opts.signal,
     epochs: opts.epochs,
+    similarity: similarity?.of(rows),
   });
   const globalFit = selectGmmByBic(reduced, n, globalDim, { maxClusters, seed: deriveSeed(opts.seed, 1), signal: opts.signal, patience: GLOBAL_PATIENCE, gmm: { covariance: opts.covariance } });
   const globalMembers = softMembers(globalFit.resp, n, globalFit.k, threshold);
@@ -83,15 +113,15 @@ export function raptorClusters(embeddings: Float32Array[], opts: RaptorClusterOp
     }
     throwIfAborted(opts.signal);
     const m = members.length;
-    const sub = new Float64Array(m * d);
-    for (let r = 0; r < m; r++) sub.set(data.subarray(members[r] * d, members[r] * d + d), r * d);
+    const memberRows = members.map((j) => rows[j]);
     const localDim = Math.min(dim, m - 2);
-    const localReduced = reduceDimension(sub, m, d, localDim, {
+    const localReduced = reduceDimension(subMatrix(prepared, memberRows), m, d, localDim, {
       method,
       neighbors: LOCAL_NEIGHBORS,
       seed: deriveSeed(opts.seed, 2, g),
       signal: opts.signal,
       epochs: opts.epochs,
+      similarity: similarity?.of(memberRows),
     });
     const localFit = selectGmmByBic(localReduced, m, localDim, { maxClusters, seed: deriveSeed(opts.seed, 3, g), signal: opts.signal, gmm: { covariance: opts.covariance } });
     for (const local of softMembers(localFit.resp, m, localFit.k, threshold)) {
@@ -110,6 +140,8 @@ export function clusterNodes(embeddings: Float32Array[], tokenCounts: number[], 
   const out: number[][] = [];
   const tokensOf = (c: number[]) => c.reduce((s, i) => s + tokenCounts[i], 0);
 
+  if (n === 0) return [];
+  const prepared = prepareRows(embeddings, opts.signal);
   const visit = (cluster: number[], depth: number, path: number[]): void => {
     if (cluster.length <= 1 || tokensOf(cluster) <= cap) {
       out.push(cluster);
@@ -117,10 +149,7 @@ export function clusterNodes(embeddings: Float32Array[], tokenCounts: number[], 
     }
     throwIfAborted(opts.signal);
     if (depth < maxDepth) {
-      const sub = raptorClusters(
-        cluster.map((i) => embeddings[i]),
-        { ...opts, seed: deriveSeed(opts.seed, 100 + depth, ...path) },
-      ).map((c) => c.map((j) => cluster[j]));
+      const sub = clusterRows(prepared, cluster, { ...opts, seed: deriveSeed(opts.seed, 100 + depth, ...path) }).map((c) => c.map((j) => cluster[j]));
       // Re-clustering only helps if it actually splits; otherwise fall through to packing by tokens.
       if (sub.some((c) => c.length < cluster.length)) {
         sub.forEach((c, i) => visit(c, depth + 1, [...path, i]));
@@ -130,7 +159,7 @@ export function clusterNodes(embeddings: Float32Array[], tokenCounts: number[], 
     for (const part of packByTokens(cluster, embeddings, tokenCounts, cap, deriveSeed(opts.seed, 200, ...path))) out.push(part);
   };
 
-  raptorClusters(embeddings, opts).forEach((c, i) => visit(c, 0, [i]));
+  clusterRows(prepared, range(n), opts).forEach((c, i) => visit(c, 0, [i]));
   return canonical(out, n);
 }
 

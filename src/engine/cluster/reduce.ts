@@ -22,14 +22,69 @@ export interface ReduceOptions {
   signal?: AbortSignal;
   /** Layout epochs for `umap`. */
   epochs?: number;
+  /** Precomputed cosine similarities of these rows (see PairwiseSimilarity); saves the O(n²d) neighbour search. */
+  similarity?: RowSimilarity;
 }
+
+/**
+ * Dot products of all pairs of a set of unit rows, computed once per clustering call and shared by the global
+ * pass, every local pass and every re-clustering below it (they all search neighbours among subsets of the same
+ * rows). Float32 storage halves the memory; cosine distances need nowhere near double precision.
+ */
+export class PairwiseSimilarity {
+  readonly values: Float32Array;
+  constructor(
+    data: Float64Array,
+    readonly n: number,
+    d: number,
+  ) {
+    this.values = new Float32Array(n * n);
+    for (let i = 0; i < n; i++) {
+      const oi = i * d;
+      this.values[i * n + i] = 1;
+      for (let j = i + 1; j < n; j++) {
+        const oj = j * d;
+        let s0 = 0;
+        let s1 = 0;
+        let s2 = 0;
+        let s3 = 0;
+        let t = 0;
+        for (; t + 3 < d; t += 4) {
+          s0 += data[oi + t] * data[oj + t];
+          s1 += data[oi + t + 1] * data[oj + t + 1];
+          s2 += data[oi + t + 2] * data[oj + t + 2];
+          s3 += data[oi + t + 3] * data[oj + t + 3];
+        }
+        for (; t < d; t++) s0 += data[oi + t] * data[oj + t];
+        const dot = s0 + s1 + s2 + s3;
+        this.values[i * n + j] = dot;
+        this.values[j * n + i] = dot;
+      }
+    }
+  }
+
+  /** The similarities restricted to `rows` (indices into this matrix), in that order. */
+  of(rows: ArrayLike<number>): RowSimilarity {
+    return { matrix: this, rows };
+  }
+}
+
+export interface RowSimilarity {
+  matrix: PairwiseSimilarity;
+  rows: ArrayLike<number>;
+}
+
+/** Largest input for which the pairwise matrix is cached (4,096² float32 = 64 MiB). */
+export const MAX_CACHED_SIMILARITY_ROWS = 4096;
 
 /** Reduce n×d unit rows (row-major) to n×k. */
 export function reduceDimension(data: Float64Array, n: number, d: number, k: number, opts: ReduceOptions): Float64Array {
   const rng = createRng(opts.seed);
   if (opts.method === 'pca' || n <= k + 2) return pcaScores(data, n, d, k, rng);
   throwIfAborted(opts.signal);
-  const graph = fuzzyKnnGraph(data, n, d, Math.min(opts.neighbors, n - 1));
+  const neighbors = Math.min(opts.neighbors, n - 1);
+  const knn = opts.similarity ? nearestNeighborsFromSimilarity(opts.similarity, neighbors) : nearestNeighbors(data, n, d, neighbors);
+  const graph = fuzzySimplicialSet(knn.indices, knn.distances, n, neighbors);
   throwIfAborted(opts.signal);
   const embedding = spectralEmbedding(graph, n, k, rng);
   if (opts.method === 'spectral') return embedding;
@@ -46,21 +101,8 @@ export interface SparseGraph {
 }
 
 /** Exact k nearest neighbours by cosine distance (rows are unit vectors), excluding the point itself. */
-export function nearestNeighbors(data: Float64Array, n: number, d: number, k: number): { indices: Int32Array; distances: Float64Array } {
-  const indices = new Int32Array(n * k).fill(-1);
-  const distances = new Float64Array(n * k).fill(Infinity);
-  const insert = (i: number, j: number, dist: number) => {
-    const base = i * k;
-    if (dist >= distances[base + k - 1]) return;
-    let p = k - 1;
-    while (p > 0 && (distances[base + p - 1] > dist || (distances[base + p - 1] === dist && indices[base + p - 1] > j))) {
-      distances[base + p] = distances[base + p - 1];
-      indices[base + p] = indices[base + p - 1];
-      p--;
-    }
-    distances[base + p] = dist;
-    indices[base + p] = j;
-  };
+export function nearestNeighbors(data: Float64Array, n: number, d: number, k: number): NeighborLists {
+  const lists = new NeighborLists(n, k);
   // Blocked over j so a block of rows stays in cache while every i streams past it.
   const BLOCK = 256;
   for (let j0 = 0; j0 < n; j0 += BLOCK) {
@@ -72,12 +114,56 @@ export function nearestNeighbors(data: Float64Array, n: number, d: number, k: nu
         let dot = 0;
         for (let t = 0; t < d; t++) dot += data[oi + t] * data[oj + t];
         const dist = Math.max(0, 1 - dot);
-        insert(i, j, dist);
-        insert(j, i, dist);
+        lists.insert(i, j, dist);
+        lists.insert(j, i, dist);
       }
     }
   }
-  return { indices, distances };
+  return lists;
+}
+
+/** nearestNeighbors over a subset of rows whose pairwise similarities are already known. */
+export function nearestNeighborsFromSimilarity(similarity: RowSimilarity, k: number): NeighborLists {
+  const { rows, matrix } = similarity;
+  const n = rows.length;
+  const lists = new NeighborLists(n, k);
+  const values = matrix.values;
+  for (let i = 0; i < n; i++) {
+    const oi = rows[i] * matrix.n;
+    for (let j = i + 1; j < n; j++) {
+      const dist = Math.max(0, 1 - values[oi + rows[j]]);
+      lists.insert(i, j, dist);
+      lists.insert(j, i, dist);
+    }
+  }
+  return lists;
+}
+
+/** Per-row top-k neighbour lists, n×k row-major, each sorted by distance then index (so visit order doesn't matter). */
+export class NeighborLists {
+  readonly indices: Int32Array;
+  readonly distances: Float64Array;
+  constructor(
+    n: number,
+    private readonly k: number,
+  ) {
+    this.indices = new Int32Array(n * k).fill(-1);
+    this.distances = new Float64Array(n * k).fill(Infinity);
+  }
+
+  insert(i: number, j: number, dist: number): void {
+    const { k, distances, indices } = this;
+    const base = i * k;
+    if (dist >= distances[base + k - 1]) return;
+    let p = k - 1;
+    while (p > 0 && (distances[base + p - 1] > dist || (distances[base + p - 1] === dist && indices[base + p - 1] > j))) {
+      distances[base + p] = distances[base + p - 1];
+      indices[base + p] = indices[base + p - 1];
+      p--;
+    }
+    distances[base + p] = dist;
+    indices[base + p] = j;
+  }
 }
 
 /**
@@ -86,6 +172,11 @@ export function nearestNeighbors(data: Float64Array, n: number, d: number, k: nu
  */
 export function fuzzyKnnGraph(data: Float64Array, n: number, d: number, k: number): SparseGraph {
   const { indices, distances } = nearestNeighbors(data, n, d, k);
+  return fuzzySimplicialSet(indices, distances, n, k);
+}
+
+/** fuzzyKnnGraph from neighbour lists already found. */
+export function fuzzySimplicialSet(indices: Int32Array, distances: Float64Array, n: number, k: number): SparseGraph {
   const target = Math.log2(k + 1); // UMAP counts the point itself among its n_neighbors
   const directed = new Map<number, number>(); // key i*n+j → membership
   for (let i = 0; i < n; i++) {
