@@ -51,9 +51,16 @@ function resolveDb(folder: string | undefined, opts: DbOptions): { root: string;
   return { root, dbPath };
 }
 
+/** Open, telling the user on stderr what opening had to repair (never silently). */
+async function openIndex(opts: Parameters<typeof RaptorIndex.open>[0]): Promise<RaptorIndex> {
+  const index = await RaptorIndex.open(opts);
+  for (const w of index.openWarnings) process.stderr.write(`raptor: warning: ${w}\n`);
+  return index;
+}
+
 async function openReadOnly(folder: string | undefined, opts: DbOptions): Promise<RaptorIndex> {
   const { root, dbPath } = resolveDb(folder, opts);
-  return RaptorIndex.open({ root, dbPath, readOnly: true });
+  return openIndex({ root, dbPath, readOnly: true });
 }
 
 function outcomeExit(o: RunOutcome): number {
@@ -212,7 +219,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
       // A remote provider that cannot work (no API key for OpenAI, say) is refused now, not after every document
       // fails — and before anything is created on disk for a new index.
       if (!indexExists(dbPath)) refuseUnusableProvider(parseConfig(config));
-      const index = await RaptorIndex.open({ root, dbPath, config });
+      const index = await openIndex({ root, dbPath, config });
       try {
         refuseUnusableProvider(index.config);
       } catch (e) {
@@ -298,7 +305,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
         if (!indexExists(dbPath)) throw new UserError(`There is no index at ${dbPath}.`);
         let index: RaptorIndex;
         try {
-          index = await RaptorIndex.open({ root, dbPath });
+          index = await openIndex({ root, dbPath });
         } catch (e) {
           if (e instanceof IndexOpenError && e.reason === 'locked') {
             // Another process is indexing: it polls the control file and stops within about a second.
@@ -339,7 +346,7 @@ export function buildProgram(setExit: (code: number) => void): Command {
           await ro.close();
         }
         if (!fs.existsSync(root) || !fs.statSync(root).isDirectory()) throw new UserError(`The folder ${root} does not exist.`);
-        const index = await RaptorIndex.open({ root, dbPath });
+        const index = await openIndex({ root, dbPath });
         try {
           refuseUnusableProvider(index.config);
         } catch (e) {

@@ -139,6 +139,8 @@ interface DocumentAttempt {
 }
 
 export class RaptorIndex {
+  /** What opening repaired or fell back on (a torn journal tail dropped, a damaged snapshot replaced by its backup). */
+  readonly openWarnings: string[] = [];
   private readonly listeners = new Set<(e: EngineEvent) => void>();
   private readonly attemptScope = new AsyncLocalStorage<DocumentAttempt>();
   private readonly inFlight = new Map<string, DocumentAttempt>();
@@ -224,6 +226,7 @@ export class RaptorIndex {
       await lock?.release();
       throw e instanceof ConfigError ? e : new IndexOpenError(errorMessage(e));
     }
+    index.openWarnings.push(...warnings);
     for (const w of warnings) index.log('warn', w);
     if (!readOnly) index.recoverInterrupted();
     return index;
@@ -538,9 +541,11 @@ export class RaptorIndex {
   }
 
   private async runOnce(external?: AbortSignal): Promise<RunOutcome> {
-    // An index belongs to one folder: scanning another would silently delete every tree of the first.
+    // An index belongs to one folder: scanning another would silently delete every tree of the first. (An index
+    // inside its folder moves with it: a copied project keeps working.)
     const storedRoot = this.store.meta('root');
-    if (storedRoot && path.resolve(storedRoot) !== this.root && fs.existsSync(storedRoot)) {
+    const insideRoot = this.dbPath === defaultDbPath(this.root);
+    if (!insideRoot && storedRoot && path.resolve(storedRoot) !== this.root && fs.existsSync(storedRoot)) {
       throw new IndexOpenError(
         `The index at ${this.dbPath} belongs to ${storedRoot}, not ${this.root}; use another --db, or \`raptor reset\` it first.`,
       );
