@@ -723,7 +723,7 @@ export class RaptorIndex {
       return delayed.size ? 'wait' : undefined;
     };
     const worker = async () => {
-      while (!signal.aborted) {
+      while (!signal.aborted && !this.stopReason) {
         const p = next();
         if (p === undefined) return;
         if (p === 'wait') {
@@ -789,7 +789,9 @@ export class RaptorIndex {
         this.safeCommit(() => this.store.addDocumentUsage(docPath, unjournaled));
         this.stopReason ??= { state: 'paused', message: e.message };
         this.log('warn', `Pausing: ${e.message}`);
-        this.controller?.abort();
+        // No new document starts. A full disk stops everything now; under a budget or consent stop, calls already
+        // in flight elsewhere were admitted and paid for, so they finish and are cached for the resume.
+        if (e.name === 'StorageWriteError') this.controller?.abort();
         return undefined;
       }
       const d = this.store.document(docPath);

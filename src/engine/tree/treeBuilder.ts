@@ -52,6 +52,8 @@ async function embedAll(texts: string[], deps: TreeBuildDeps, meter: { usage: To
   return out;
 }
 
+const LET_IN_FLIGHT_FINISH = new Set(['BudgetExceededError', 'ConsentRequiredError']);
+
 /**
  * Run `fn` over items with at most `limit` in flight; results in input order. On the first failure the others are
  * aborted (no more paid calls for a document that has already failed) and every call has settled before this
@@ -65,13 +67,15 @@ async function mapPool<T, R>(items: T[], limit: number, signal: AbortSignal, fn:
   let next = 0;
   let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < items.length && !local.signal.aborted) {
+    while (next < items.length && !local.signal.aborted && !failure) {
       const i = next++;
       try {
         out[i] = await fn(items[i], local.signal);
       } catch (e) {
         failure ??= { error: e };
-        local.abort();
+        // Calls already admitted under a budget or consent stop are paid for: let them finish (and be cached)
+        // rather than throw their answers away. Any other failure aborts them, so nothing more is spent.
+        if (!(e instanceof Error && LET_IN_FLIGHT_FINISH.has(e.name))) local.abort();
       }
     }
   };
