@@ -7,7 +7,7 @@
 // random-walk-normalised coordinates, which is what makes a Gaussian mixture on it behave like spectral clustering.
 // `pca` (linear, cheapest) is kept for comparison and as the fallback for tiny inputs.
 import { throwIfAborted } from '../ports';
-import { tridiagonalEigen } from './linalg';
+import { topTridiagonalEigen } from './linalg';
 import { optimizeLayout } from './layout';
 import { pcaScores } from './pca';
 import { createRng, type Rng } from './random';
@@ -301,14 +301,15 @@ export function spectralEmbedding(graph: SparseGraph, n: number, k: number, rng:
     beta[j] = b;
     q = next;
   }
-  const { vectors } = tridiagonalEigen(alpha, beta, steps);
+  const want = Math.min(wanted, steps);
+  const vectors = topTridiagonalEigen(alpha, beta, steps, want).vectors;
   const out = new Float64Array(n * k);
   // Skip the leading (trivial, ∝ sqrt(degree)) eigenvector, as UMAP's spectral layout does.
-  for (let c = 0; c < k && c + 1 < steps; c++) {
+  for (let c = 0; c < k && c + 1 < want; c++) {
     const col = c + 1;
     for (let i = 0; i < n; i++) {
       let s = 0;
-      for (let j = 0; j < steps; j++) s += basis[j][i] * vectors[j * steps + col];
+      for (let j = 0; j < steps; j++) s += basis[j][i] * vectors[j * want + col];
       out[i * k + c] = s * invSqrtDeg[i];
     }
   }
@@ -320,13 +321,24 @@ export function spectralEmbedding(graph: SparseGraph, n: number, k: number, rng:
   return out;
 }
 
+/**
+ * Gram–Schmidt against the basis; a second pass only when the first removed most of the vector
+ * (Kahan–Parlett "twice is enough"), which for Lanczos is rare and halves the dominant cost.
+ */
 function reorthogonalize(v: Float64Array, basis: Float64Array[]): void {
+  const n = v.length;
+  let before = 0;
+  for (let i = 0; i < n; i++) before += v[i] * v[i];
   for (let pass = 0; pass < 2; pass++) {
     for (const b of basis) {
       let dot = 0;
-      for (let i = 0; i < v.length; i++) dot += v[i] * b[i];
-      for (let i = 0; i < v.length; i++) v[i] -= dot * b[i];
+      for (let i = 0; i < n; i++) dot += v[i] * b[i];
+      for (let i = 0; i < n; i++) v[i] -= dot * b[i];
     }
+    let after = 0;
+    for (let i = 0; i < n; i++) after += v[i] * v[i];
+    if (after > 0.5 * before) return;
+    before = after;
   }
 }
 
