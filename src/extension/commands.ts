@@ -158,7 +158,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       DashboardPanel.createOrShow(context, indexes, log);
     }),
     register('raptor.showCheckpointStatus', async () => {
-      await Promise.all(indexes.all().map((i) => i.load().catch((e: Error) => log.warn(`${i.folder.name}: ${e.message}`))));
+      await Promise.all(indexes.all().map((i) => i.load({ fresh: true }).catch((e: Error) => log.warn(`${i.folder.name}: ${e.message}`))));
       const withStatus = indexes.all().filter((i) => i.status && i.status.total_documents > 0);
       if (withStatus.length === 0) return void vscode.window.showInformationMessage('RAPTOR: there is no index in this workspace yet.');
       const lines = withStatus.map((i) => {
@@ -169,12 +169,14 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
         );
       });
       for (const l of lines) log.info(l);
-      const pick = await vscode.window.showInformationMessage(`RAPTOR: ${lines.join(' | ')}`, 'Open Details');
-      if (pick === 'Open Details') {
+      // Not awaited: the command is done once the status is shown; the button may be clicked much later.
+      void vscode.window.showInformationMessage(`RAPTOR: ${lines.join(' | ')}`, 'Open Details').then(async (pick) => {
+        if (pick !== 'Open Details') return;
         const details = Object.fromEntries(withStatus.map((i) => [i.folder.name, { db: i.dbPath(), ...i.status }]));
         const doc = await vscode.workspace.openTextDocument({ language: 'json', content: JSON.stringify(details, null, 2) });
         await vscode.window.showTextDocument(doc, { preview: true });
-      }
+      });
+      return withStatus.map((i) => i.status);
     }),
     register('raptor.search', () => searchIndex(indexes.all(), indexes.all().length > 1, log)),
     register('raptor.reset', async () => {

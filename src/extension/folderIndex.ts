@@ -66,9 +66,13 @@ export class FolderIndex implements vscode.Disposable {
     return fs.existsSync(this.dbPath());
   }
 
-  /** Load the status of an existing index (read-only, so a CLI run is not locked out). */
-  async load(): Promise<TaskStatus | undefined> {
+  /**
+   * Load the status of an existing index (read-only, so a CLI run is not locked out). `fresh` re-reads the disk when
+   * only a read-only copy is open here, since another process (the CLI) may have written since.
+   */
+  async load(opts: { fresh?: boolean } = {}): Promise<TaskStatus | undefined> {
     if (!this.client && !this.hasIndexOnDisk()) return undefined;
+    if (opts.fresh && this.mode === 'read') await this.shutdown();
     const client = await this.open('read');
     this.setStatus(await client.call('index/status', {}));
     return this.status_;

@@ -105,4 +105,11 @@ describe('RAPTOR Index in a real VS Code', function () {
     assert.equal(done.completed_documents, done.total_documents);
     assert.ok(done.completed_documents > doneBefore);
   });
+
+  it('shows the checkpoint status of every folder', async () => {
+    const shown = await vscode.commands.executeCommand('raptor.showCheckpointStatus');
+    assert.equal(shown.length, 1);
+    assert.equal(shown[0].status, 'completed');
+    assert.equal(shown[0].completed_documents, api.status().total_documents);
+  });
 });
