@@ -237,13 +237,15 @@ export class RaptorIndex {
     return this.store.meta('root');
   }
 
-  /** The pool, when every provider is an embedded default (free, pure CPU, identical in a worker). */
+  /** Worker threads, where their bundle exists (from sources everything runs in-process, with the same code). */
   private buildPool(): BuildPool | undefined {
-    if (this.pool === null) {
-      const embedded = !this.opts.embedder && !this.opts.summarizer && this.config.embedder === 'local' && this.config.summarizer === 'extractive';
-      this.pool = embedded ? BuildPool.create(Math.min(this.config.concurrency, os.cpus().length)) : undefined;
-    }
+    if (this.pool === null) this.pool = BuildPool.create(Math.min(this.config.concurrency, os.cpus().length));
     return this.pool;
+  }
+
+  /** Whole documents go to the pool only with the embedded providers: free, pure CPU, identical in a worker. */
+  private embeddedProviders(): boolean {
+    return !this.opts.embedder && !this.opts.summarizer && this.config.embedder === 'local' && this.config.summarizer === 'extractive';
   }
 
   private makeProviders() {
@@ -278,10 +280,11 @@ export class RaptorIndex {
 
   /** A task that was running when the process died: its running documents go back to pending. */
   private recoverInterrupted(): void {
-    const running = this.store.documents(`WHERE state = 'running'`).map((d) => d.path);
-    this.store.setDocuments(running, 'pending');
-    if (this.store.taskState() === 'running') this.store.setTaskState('paused', INTERRUPTED_MESSAGE);
-    if (running.length) this.log('info', `Resuming: ${running.length} document(s) interrupted mid-build go back to pending.`);
+    // (Documents that were running are pending again already: the store never makes `running` durable.)
+    if (this.store.taskState() === 'running') {
+      this.store.setTaskState('paused', INTERRUPTED_MESSAGE);
+      this.log('info', 'The previous run was interrupted; its unfinished documents are pending.');
+    }
   }
 
   // ------------------------------------------------------------------ events
@@ -766,12 +769,26 @@ export class RaptorIndex {
       await this.attemptScope.run(attempt, async () => {
         const absPath = path.join(this.root, docPath);
         const pool = this.buildPool();
-        const tree = pool
-          ? await pool.build({ absPath, docPath, config: this.config }, signal)
-          : await buildDocument(absPath, docPath, this.config, { embedder: this.embedder, summarizer: this.summarizer }, signal, (u) => {
-              attempt.live = addTokens(attempt.live, u);
-              this.emitProgress();
-            });
+        const tree =
+          pool && this.embeddedProviders()
+            ? await pool.build({ absPath, docPath, config: this.config }, signal)
+            : await buildDocument(
+                absPath,
+                docPath,
+                this.config,
+                {
+                  embedder: this.embedder,
+                  summarizer: this.summarizer,
+                  // Paid calls stay in this thread (one limiter, budget and cache); clustering moves off it, so
+                  // answers are recorded as they arrive instead of waiting behind seconds of CPU.
+                  cluster: pool ? (e, t, o) => pool.cluster(e, t, o, signal) : undefined,
+                },
+                signal,
+                (u) => {
+                  attempt.live = addTokens(attempt.live, u);
+                  this.emitProgress();
+                },
+              );
         // Output and marker in one record; usage already journaled with cached calls is not added twice.
         this.store.saveDocumentCompletion(docPath, { ...tree, usage: subtract(tree.usage, attempt.journaled), durationMs: Date.now() - started });
       });

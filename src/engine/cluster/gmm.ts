@@ -160,35 +160,50 @@ function inverseLowerFactors(chol: Float64Array, k: number, d: number): Float64A
 
 function mStep(x: Float64Array, n: number, d: number, fit: GmmFit, reg: number, covariance: CovarianceType): void {
   const { k, weights, means, chol, logDet, resp } = fit;
-  const cov = new Float64Array(d * d);
-  const factor = new Float64Array(d * d);
-  const diff = new Float64Array(d);
-  for (let c = 0; c < k; c++) {
-    let nk = 10 * EPS;
-    const mu = c * d;
-    for (let j = 0; j < d; j++) means[mu + j] = 0;
-    for (let i = 0; i < n; i++) {
-      const r = resp[i * k + c];
+  // Point-major passes over resp (rows are contiguous, most entries exactly 0 after the E-step's cutoff);
+  // each component still sums its points in index order, so the result is the same as component-major loops.
+  const nk = new Float64Array(k).fill(10 * EPS);
+  means.fill(0);
+  for (let i = 0; i < n; i++) {
+    const ri = i * k;
+    const xi = i * d;
+    for (let c = 0; c < k; c++) {
+      const r = resp[ri + c];
       if (r === 0) continue;
-      nk += r;
-      for (let j = 0; j < d; j++) means[mu + j] += r * x[i * d + j];
+      nk[c] += r;
+      const mu = c * d;
+      for (let j = 0; j < d; j++) means[mu + j] += r * x[xi + j];
     }
-    for (let j = 0; j < d; j++) means[mu + j] /= nk;
-    weights[c] = nk / n;
-    cov.fill(0);
-    for (let i = 0; i < n; i++) {
-      const r = resp[i * k + c];
+  }
+  for (let c = 0; c < k; c++) {
+    for (let j = 0; j < d; j++) means[c * d + j] /= nk[c];
+    weights[c] = nk[c] / n;
+  }
+  const dd = d * d;
+  const covs = new Float64Array(k * dd);
+  const diff = new Float64Array(d);
+  for (let i = 0; i < n; i++) {
+    const ri = i * k;
+    const xi = i * d;
+    for (let c = 0; c < k; c++) {
+      const r = resp[ri + c];
       if (r < 1e-12) continue; // negligible weight; skipping it keeps EM cheap for many components
-      for (let j = 0; j < d; j++) diff[j] = x[i * d + j] - means[mu + j];
+      const mu = c * d;
+      for (let j = 0; j < d; j++) diff[j] = x[xi + j] - means[mu + j];
+      const o = c * dd;
       for (let a = 0; a < d; a++) {
         const ra = r * diff[a];
-        const row = a * d;
-        for (let b = 0; b <= a; b++) cov[row + b] += ra * diff[b];
+        const row = o + a * d;
+        for (let b = 0; b <= a; b++) covs[row + b] += ra * diff[b];
       }
     }
+  }
+  const factor = new Float64Array(dd);
+  for (let c = 0; c < k; c++) {
+    const cov = covs.subarray(c * dd, c * dd + dd);
     for (let a = 0; a < d; a++) {
       for (let b = 0; b <= a; b++) {
-        const v = cov[a * d + b] / nk;
+        const v = cov[a * d + b] / nk[c];
         cov[a * d + b] = v;
         cov[b * d + a] = v;
       }
@@ -211,7 +226,7 @@ function mStep(x: Float64Array, n: number, d: number, fit: GmmFit, reg: number, 
     let ld = 0;
     for (let a = 0; a < d; a++) ld += Math.log(factor[a * d + a]);
     logDet[c] = 2 * ld;
-    chol.set(factor, c * d * d);
+    chol.set(factor, c * dd);
   }
 }
 
@@ -219,19 +234,16 @@ function mStep(x: Float64Array, n: number, d: number, fit: GmmFit, reg: number, 
 export function kmeans(x: Float64Array, n: number, d: number, k: number, rng: Rng, maxIter = 100): Int32Array {
   const centers = new Float64Array(k * d);
   const closest = new Float64Array(n);
-  const sq = (i: number, cBuf: Float64Array, c: number): number => {
+  // Squared distance from point i to row p of `from`, abandoned (returning something > bound) once past `bound`:
+  // partial sums of squares only grow, so every comparison below comes out as with the full sum.
+  const distance = (i: number, from: Float64Array, p: number, bound: number): number => {
     let s = 0;
+    const xi = i * d;
+    const o = p * d;
     for (let j = 0; j < d; j++) {
-      const t = x[i * d + j] - cBuf[c * d + j];
+      const t = x[xi + j] - from[o + j];
       s += t * t;
-    }
-    return s;
-  };
-  const pointDist = (i: number, p: number): number => {
-    let s = 0;
-    for (let j = 0; j < d; j++) {
-      const t = x[i * d + j] - x[p * d + j];
-      s += t * t;
+      if (s > bound) return s;
     }
     return s;
   };
@@ -239,7 +251,7 @@ export function kmeans(x: Float64Array, n: number, d: number, k: number, rng: Rn
   centers.set(x.subarray(first * d, first * d + d), 0);
   let potential = 0;
   for (let i = 0; i < n; i++) {
-    closest[i] = sq(i, centers, 0);
+    closest[i] = distance(i, centers, 0, Infinity);
     potential += closest[i];
   }
   const trials = 2 + Math.floor(Math.log(k));
@@ -265,7 +277,7 @@ export function kmeans(x: Float64Array, n: number, d: number, k: number, rng: Rn
       }
       let pot = 0;
       for (let i = 0; i < n; i++) {
-        const v = Math.min(closest[i], pointDist(i, candidate));
+        const v = Math.min(closest[i], distance(i, x, candidate, closest[i]));
         candidateDist[i] = v;
         pot += v;
       }
@@ -284,11 +296,13 @@ export function kmeans(x: Float64Array, n: number, d: number, k: number, rng: Rn
   for (let iter = 0; iter < maxIter; iter++) {
     let changed = 0;
     for (let i = 0; i < n; i++) {
-      let best = 0;
-      let bestD = Infinity;
+      // Start from the current centre (a tight bound), then the first strictly nearer centre, ties to the lowest index.
+      let best = labels[i] < 0 ? 0 : labels[i];
+      let bestD = distance(i, centers, best, Infinity);
       for (let c = 0; c < k; c++) {
-        const v = sq(i, centers, c);
-        if (v < bestD) {
+        if (c === best) continue;
+        const v = distance(i, centers, c, bestD);
+        if (v < bestD || (v === bestD && c < best)) {
           bestD = v;
           best = c;
         }

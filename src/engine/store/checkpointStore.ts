@@ -132,6 +132,9 @@ export class CheckpointStore {
         store.lastSeq = entry.seq;
       }
       opts.persistence.skipSeqsThrough(store.lastSeq);
+      // `running` is never made durable (see markDocumentRunning), but a snapshot taken mid-run holds it: on
+      // open nothing of this process is running yet, so such documents are pending.
+      store.transaction(() => db.run(`UPDATE documents SET state = 'pending' WHERE state = 'running'`));
       return store;
     } catch (e) {
       db.close();

@@ -9,18 +9,30 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { Worker } from 'worker_threads';
 import { AbortError } from '../ports';
+import type { ClusterOptions } from '../cluster';
 import type { LocalBuildConfig } from './localBuild';
 import type { BuiltTree } from './treeBuilder';
 
 export interface BuildJob {
+  kind: 'build';
   id: number;
   absPath: string;
   docPath: string;
   config: LocalBuildConfig;
 }
 
+/** Only the clustering of one layer (for documents whose calls go to paid providers in the runner's thread). */
+export interface ClusterJob {
+  kind: 'cluster';
+  id: number;
+  embeddings: Float32Array[];
+  tokenCounts: number[];
+  opts: Omit<ClusterOptions, 'signal'>;
+}
+
 export type BuildReply =
   | { id: number; ok: true; tree: BuiltTree }
+  | { id: number; ok: true; clusters: number[][] }
   | { id: number; ok: false; error: { name: string; message: string } };
 
 interface Slot {
@@ -29,8 +41,8 @@ interface Slot {
   dead: boolean;
 }
 
-interface Pending {
-  resolve: (t: BuiltTree) => void;
+interface Pending<T> {
+  resolve: (t: T) => void;
   reject: (e: Error) => void;
   slot: Slot;
 }
@@ -39,7 +51,7 @@ export class BuildPool {
   private readonly slots: Slot[] = [];
   /** Callers waiting for a free slot; each is woken with one. */
   private readonly waiting: ((slot: Slot) => void)[] = [];
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, Pending<never>>();
   private nextId = 1;
   private closed = false;
 
@@ -63,7 +75,7 @@ export class BuildPool {
       const p = this.pending.get(m.id);
       if (!p) return;
       this.pending.delete(m.id);
-      if (m.ok) p.resolve(m.tree);
+      if (m.ok) p.resolve(('tree' in m ? m.tree : m.clusters) as never);
       else p.reject(Object.assign(new Error(m.error.message), { name: m.error.name }));
       this.release(slot);
     });
@@ -121,13 +133,23 @@ export class BuildPool {
     else slot.busy = false;
   }
 
-  async build(job: Omit<BuildJob, 'id'>, signal: AbortSignal): Promise<BuiltTree> {
+  /** Build a whole document with the embedded providers. */
+  build(job: Omit<BuildJob, 'id' | 'kind'>, signal: AbortSignal): Promise<BuiltTree> {
+    return this.run<BuiltTree>({ ...job, kind: 'build' }, signal);
+  }
+
+  /** Cluster one layer. */
+  cluster(embeddings: Float32Array[], tokenCounts: number[], opts: Omit<ClusterOptions, 'signal'>, signal: AbortSignal): Promise<number[][]> {
+    return this.run<number[][]>({ kind: 'cluster', embeddings, tokenCounts, opts }, signal);
+  }
+
+  private async run<T>(job: Omit<BuildJob, 'id'> | Omit<ClusterJob, 'id'>, signal: AbortSignal): Promise<T> {
     const slot = await this.acquire(signal);
     const id = this.nextId++;
-    const result = new Promise<BuiltTree>((resolve, reject) => this.pending.set(id, { resolve, reject, slot }));
+    const result = new Promise<T>((resolve, reject) => this.pending.set(id, { resolve, reject, slot } as Pending<never>));
     const onAbort = () => slot.worker.postMessage({ abort: id });
     signal.addEventListener('abort', onAbort, { once: true });
-    slot.worker.postMessage({ ...job, id } satisfies BuildJob);
+    slot.worker.postMessage({ ...job, id });
     try {
       return await result;
     } finally {

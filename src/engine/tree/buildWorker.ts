@@ -2,13 +2,14 @@
 import { parentPort } from 'worker_threads';
 import { LocalEmbedder } from '../embed/local';
 import { ExtractiveSummarizer } from '../summarize/extractive';
-import type { BuildJob, BuildReply } from './buildPool';
+import { clusterNodes } from '../cluster';
+import type { BuildJob, BuildReply, ClusterJob } from './buildPool';
 import { buildDocument } from './localBuild';
 
 const providers = { embedder: new LocalEmbedder(), summarizer: new ExtractiveSummarizer() };
 const running = new Map<number, AbortController>();
 
-parentPort?.on('message', async (m: BuildJob | { abort: number }) => {
+parentPort?.on('message', async (m: BuildJob | ClusterJob | { abort: number }) => {
   if ('abort' in m) {
     running.get(m.abort)?.abort();
     return;
@@ -17,14 +18,18 @@ parentPort?.on('message', async (m: BuildJob | { abort: number }) => {
   running.set(m.id, controller);
   let reply: BuildReply;
   try {
-    const tree = await buildDocument(m.absPath, m.docPath, m.config, providers, controller.signal);
-    reply = { id: m.id, ok: true, tree };
+    if (m.kind === 'cluster') {
+      reply = { id: m.id, ok: true, clusters: clusterNodes(m.embeddings, m.tokenCounts, { ...m.opts, signal: controller.signal }) };
+    } else {
+      const tree = await buildDocument(m.absPath, m.docPath, m.config, providers, controller.signal);
+      reply = { id: m.id, ok: true, tree };
+    }
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));
     reply = { id: m.id, ok: false, error: { name: err.name, message: err.message } };
   } finally {
     running.delete(m.id);
   }
-  const transfer = reply.ok ? [...new Set(reply.tree.nodes.map((n) => n.embedding.buffer as ArrayBuffer))] : [];
+  const transfer = reply.ok && 'tree' in reply ? [...new Set(reply.tree.nodes.map((n) => n.embedding.buffer as ArrayBuffer))] : [];
   parentPort!.postMessage(reply, transfer);
 });

@@ -4,7 +4,7 @@ import { chunkDocument } from '../chunk/chunker';
 import type { IndexConfig } from '../config';
 import { readDocument } from '../documents/read';
 import type { Embedder, Summarizer } from '../ports';
-import { buildTree, type BuiltTree } from './treeBuilder';
+import { buildTree, type BuiltTree, type ClusterFn } from './treeBuilder';
 
 /** The file was read but holds nothing to index: final on the first attempt. */
 export class EmptyDocumentError extends Error {
@@ -20,7 +20,7 @@ export async function buildDocument(
   absPath: string,
   docPath: string,
   config: LocalBuildConfig,
-  providers: { embedder: Embedder; summarizer: Summarizer },
+  providers: { embedder: Embedder; summarizer: Summarizer; cluster?: ClusterFn },
   signal: AbortSignal,
   onUsage?: (u: Parameters<NonNullable<Parameters<typeof buildTree>[2]['onUsage']>>[0]) => void,
 ): Promise<BuiltTree> {

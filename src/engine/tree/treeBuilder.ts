@@ -6,7 +6,7 @@
 // clustering is seeded and deterministic, so rebuilding a document after a kill replays the finished calls from the
 // cache and yields the same tree, paying only for calls that had not finished.
 import { createHash } from 'crypto';
-import { clusterNodes } from '../cluster';
+import { clusterNodes, type ClusterOptions } from '../cluster';
 import type { IndexConfig } from '../config';
 import { throwIfAborted, type Embedder, type Summarizer } from '../ports';
 import { countTokens } from '../tokenizer';
@@ -21,7 +21,11 @@ export interface TreeBuildDeps {
   summaryConcurrency?: number;
   /** Called after each finished call, for live progress. */
   onUsage?: (usage: Partial<TokenCount>) => void;
+  /** Where clustering runs (a worker thread, so the thread holding paid calls stays free); in-process by default. */
+  cluster?: ClusterFn;
 }
+
+export type ClusterFn = (embeddings: Float32Array[], tokenCounts: number[], opts: ClusterOptions) => Promise<number[][]>;
 
 export interface BuiltTree {
   nodes: TreeNode[];
@@ -112,11 +116,13 @@ export async function buildTree(doc: string, chunks: Chunk[], deps: TreeBuildDep
   let layer = 0;
   while (layer < deps.config.maxLayers && current.length > 1) {
     throwIfAborted(deps.signal);
-    const clusters = clusterNodes(
-      current.map((n) => n.embedding),
-      current.map((n) => n.tokens),
-      { seed: deps.config.seed, maxTokensPerCluster: deps.config.clusterMaxTokens, signal: deps.signal },
-    );
+    const clusterOpts = { seed: deps.config.seed, maxTokensPerCluster: deps.config.clusterMaxTokens };
+    const embeddings = current.map((n) => n.embedding);
+    const tokenCounts = current.map((n) => n.tokens);
+    const clusters = deps.cluster
+      ? await deps.cluster(embeddings, tokenCounts, clusterOpts)
+      : clusterNodes(embeddings, tokenCounts, { ...clusterOpts, signal: deps.signal });
+    throwIfAborted(deps.signal);
     // No reduction (every node its own cluster): a further layer would only paraphrase the one below.
     if (clusters.length === 0 || clusters.length >= current.length) break;
     const layerNodes = current;
