@@ -112,4 +112,31 @@ describe('RAPTOR Index in a real VS Code', function () {
     assert.equal(shown[0].status, 'completed');
     assert.equal(shown[0].completed_documents, api.status().total_documents);
   });
+
+  it('cancels mid-run keeping completed documents; the next Index Workspace finishes the rest', async () => {
+    const sotu = path.join(__dirname, '..', '..', '..', 'node_modules', '@stdlib', 'datasets-sotu', 'data');
+    const have = new Set([...fs.readdirSync(path.join(ws(), 'addresses')), ...fs.readdirSync(path.join(ws(), 'more'))]);
+    const extra = fs.readdirSync(sotu).filter((f) => f.endsWith('.txt') && !have.has(f)).sort().slice(0, 15);
+    fs.mkdirSync(path.join(ws(), 'extra'), { recursive: true });
+    for (const f of extra) fs.copyFileSync(path.join(sotu, f), path.join(ws(), 'extra', f));
+    const completedBefore = api.status().completed_documents;
+    await vscode.commands.executeCommand('raptor.indexWorkspace');
+    await waitFor('the run to start on the extra documents', () => {
+      const s = api.status();
+      return s && s.status === 'running' && s.documents.filter((d) => d.path.startsWith('extra/')).length === extra.length;
+    });
+    await vscode.commands.executeCommand('raptor.cancel');
+    const cancelled = await waitFor('cancelled', () => {
+      const s = api.status();
+      return s && s.status === 'cancelled' && api.running().length === 0 && s;
+    });
+    assert.ok(cancelled.cancelled_documents > 0, 'open documents became cancelled');
+    assert.ok(cancelled.completed_documents >= completedBefore, 'completed work is kept');
+    await vscode.commands.executeCommand('raptor.indexWorkspace');
+    const done = await waitFor('completion', () => {
+      const s = api.status();
+      return s && s.status === 'completed' && api.running().length === 0 && s;
+    });
+    assert.equal(done.completed_documents, done.total_documents);
+  });
 });
