@@ -62,8 +62,10 @@ export class FolderIndex implements vscode.Disposable {
     return this.deps.dbPath(this.deps.settings());
   }
 
+  /** The snapshot is written at compaction; before the first one an index is only its journal (crash-safe anyway). */
   hasIndexOnDisk(): boolean {
-    return fs.existsSync(this.dbPath());
+    const db = this.dbPath();
+    return ['', '.rjournal', '.bak', '.rjournal.old'].some((suffix) => fs.existsSync(db + suffix));
   }
 
   /**

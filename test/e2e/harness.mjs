@@ -79,10 +79,11 @@ export async function startCodeServer({ port, runDir, vsix = [], settings = {}, 
 }
 
 /** The workbench URL; with devPath/testsPath the remote extension host loads our extension (and its Mocha suite). */
-export function workbenchUrl(cs, { folder, devPath, testsPath } = {}) {
+export function workbenchUrl(cs, { folder, workspace, devPath, testsPath } = {}) {
   const remote = (p) => `vscode-remote://127.0.0.1:${cs.port}${p}`; // authority = the host:port the browser uses
   const q = new URLSearchParams();
   if (folder) q.set('folder', folder);
+  if (workspace) q.set('workspace', workspace); // a .code-workspace file (multi-root)
   const payload = [];
   if (devPath) payload.push(['extensionDevelopmentPath', remote(devPath)]);
   if (testsPath) payload.push(['extensionTestsPath', remote(testsPath)]);

@@ -1,5 +1,5 @@
 // `npm run test:e2e`: the in-host Mocha suite, the Playwright UI test and the remote-provider test, each in a fresh
-// real VS Code.  `node test/e2e/run.mjs host|ui|provider` runs one.
+// real VS Code.  `node test/e2e/run.mjs host|multiroot|ui|provider` runs one.
 import fs from 'node:fs';
 import path from 'node:path';
 import { EXT_DIR, removeDir } from './harness.mjs';
@@ -15,12 +15,21 @@ for (const f of ['dist/extension.js', 'dist/engineWorker.js', 'dist/sql-wasm.was
   }
 }
 const t0 = Date.now();
-const only = process.argv[2]; // 'host' | 'ui' | 'provider' | undefined (all)
+const only = process.argv[2]; // 'host' | 'multiroot' | 'ui' | 'provider' | undefined (all)
 let ok = true;
 if (!only || only === 'host') {
   const fixture = makeWorkspace('host', { count: Number(process.env.RAPTOR_E2E_HOST_DOCS || 40) });
   ok = (await runHostTests({ folder: fixture.ws })) && ok;
   removeDir(fixture.dir);
+}
+if (!only || only === 'multiroot') {
+  const one = makeWorkspace('root-a', { count: 3 });
+  const two = makeWorkspace('root-b', { count: 3 });
+  const file = path.join(one.dir, 'two-folders.code-workspace');
+  fs.writeFileSync(file, JSON.stringify({ folders: [{ path: one.ws, name: 'alpha' }, { path: two.ws, name: 'beta' }] }));
+  ok = (await runHostTests({ workspace: file, suite: 'suite-multiroot', port: 8174 })) && ok;
+  removeDir(one.dir);
+  removeDir(two.dir);
 }
 if (!only || only === 'ui') ok = (await runUiTest()) && ok;
 if (!only || only === 'provider') ok = (await runProviderTest()) && ok;

@@ -7,7 +7,7 @@ import util from 'node:util';
 import { startCodeServer, workbenchUrl, launchChromium, NOISE, EXT_DIR, HERE } from './harness.mjs';
 import { removeDir } from './harness.mjs';
 
-export async function runHostTests({ folder, port = 8171, timeoutMs = Number(process.env.RAPTOR_E2E_TIMEOUT_MS || 480000) }) {
+export async function runHostTests({ folder, workspace, suite = 'suite', port = 8171, timeoutMs = Number(process.env.RAPTOR_E2E_TIMEOUT_MS || 480000) }) {
   const t0 = Date.now();
   const step = (m) => console.log(`[host-tests ${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
   let code = 1, cs, browser;
@@ -23,7 +23,7 @@ export async function runHostTests({ folder, port = 8171, timeoutMs = Number(pro
         if (process.env.VERBOSE || !NOISE.test(s)) console.log(s);
       });
     });
-    await page.goto(workbenchUrl(cs, { folder, devPath: EXT_DIR, testsPath: path.join(HERE, 'suite', 'index.js') }));
+    await page.goto(workbenchUrl(cs, { folder, workspace, devPath: EXT_DIR, testsPath: path.join(HERE, suite, 'index.js') }));
     step('workbench opened; the suite runs in the extension host');
     code = await Promise.race([done, new Promise((r) => setTimeout(() => r('timeout'), timeoutMs))]);
     step(`extension host exited with code ${code}`);
