@@ -2,6 +2,7 @@
 // Workspace button, the status bar, Pause/Resume buttons of the dashboard, a window reload mid-run and the resume
 // prompt, the failed document and its inline Retry. Screenshots go to test/e2e/screenshots/ (git-ignored).
 // usage: node test/e2e/uiTest.mjs [port]        (RAPTOR_E2E_VSIX=raptor-index.vsix to test the package)
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { startCodeServer, workbenchUrl, launchChromium, EXT_DIR, HERE } from './harness.mjs';
@@ -58,18 +59,41 @@ export async function runUiTest({ port = 8172, count = Number(process.env.RAPTOR
     step(`paused from the dashboard: #task-state paused, status bar "${pausedText}" with the pause icon, tree says paused`);
     await page.screenshot({ path: path.join(SHOTS, 'dashboard-paused.png') });
 
-    // Resume, then reload the window mid-run: the next window offers to resume.
+    // Resume, then reload the window mid-run: the closing window pauses the task, the next one offers to resume.
     await dash.locator('#resume').click();
     await dash.locator('#task-state', { hasText: /running/i }).waitFor({ timeout: 30000 });
     step('resumed from the dashboard');
-    await page.waitForTimeout(1500);
+    await page.waitForTimeout(1000);
     await page.reload();
     await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
     step('window reloaded mid-run');
-    await runCommand(page, 'Notifications: Show Notifications');
-    const prompt = page.locator('.notifications-center .notification-list-item', { hasText: /indexing of ws (was interrupted|is paused).*Resume\?/ }).first();
-    await prompt.waitFor({ timeout: 60000 });
-    step(`resume prompt: "${(await prompt.locator('.notification-list-item-message').innerText()).trim()}"`);
+    let prompt = await resumePrompt(page, /indexing of ws is paused .*Resume\?/);
+    const laterText = (await prompt.locator('.notification-list-item-message').innerText()).trim();
+    step(`resume prompt: "${laterText}" -> Later`);
+    const doneAtReload = Number(/\((\d+)\//.exec(laterText)[1]);
+    await prompt.locator('.monaco-button', { hasText: 'Later' }).click();
+    await page.keyboard.press('Escape');
+
+    // Resume from the palette, then kill the extension host (SIGKILL: no deactivate, the worker dies with it).
+    await runCommand(page, 'RAPTOR: Resume');
+    const progressed = page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { has: page.locator('.codicon-sync.codicon-modifier-spin') }).first();
+    let doneAtKill = doneAtReload;
+    for (let i = 0; doneAtKill < doneAtReload + 5; i++) {
+      if (i > 600) throw new Error('the resumed run made no progress');
+      const m = /(\d+)\/\d+/.exec(await progressed.innerText().catch(() => ''));
+      doneAtKill = m ? Number(m[1]) : doneAtKill;
+      await page.waitForTimeout(100);
+    }
+    const killed = killExtensionHosts(cs.proc.pid);
+    step(`killed the extension host mid-run at ${doneAtKill} documents done (SIGKILL pid ${killed.join(', ')})`);
+    await page.reload();
+    await page.waitForSelector('.monaco-workbench', { timeout: 60000 });
+    // The engine reports a writer that died as paused-by-interruption or still running; either way nothing is lost.
+    prompt = await resumePrompt(page, /indexing of ws (was interrupted|is paused) \((\d+)\/\d+ documents done\)\. Resume\?/);
+    const crashText = (await prompt.locator('.notification-list-item-message').innerText()).trim();
+    const doneAfterCrash = Number(/\((\d+)\//.exec(crashText)[1]);
+    if (doneAfterCrash < doneAtKill) throw new Error(`work was lost in the crash: ${doneAtKill} done before, ${doneAfterCrash} after`);
+    step(`after the crash: "${crashText}" (nothing lost) -> Resume`);
     await prompt.locator('.monaco-button', { hasText: 'Resume' }).click();
     await page.keyboard.press('Escape');
 
@@ -126,6 +150,26 @@ export async function runUiTest({ port = 8172, count = Number(process.env.RAPTOR
     step(ok ? 'DONE (ok)' : 'DONE (failed)');
   }
   return ok;
+}
+
+/** The resume notification, read in the Notification Centre (smoke-driver mode hides toasts). */
+async function resumePrompt(page, text) {
+  await runCommand(page, 'Notifications: Show Notifications');
+  const prompt = page.locator('.notifications-center .notification-list-item', { hasText: text }).first();
+  await prompt.waitFor({ timeout: 60000 });
+  return prompt;
+}
+
+/** SIGKILL the extension host processes of our code-server (its own process group). */
+function killExtensionHosts(groupId) {
+  const lines = execFileSync('ps', ['-eo', 'pid=,pgid=,args=']).toString().split('\n');
+  const pids = lines
+    .map((l) => l.trim().split(/\s+/))
+    .filter(([, pgid, ...args]) => Number(pgid) === groupId && args.join(' ').includes('extensionHost'))
+    .map(([pid]) => Number(pid));
+  if (pids.length === 0) throw new Error('found no extension host process to kill');
+  for (const pid of pids) process.kill(pid, 'SIGKILL');
+  return pids;
 }
 
 /** Open the RAPTOR sidebar unless it is already showing (clicking its activity item again would close it). */
