@@ -41,14 +41,14 @@ const browserEntries = [{ in: 'webview/main.ts', out: 'webview' }].filter((e) =>
   fs.existsSync(path.join(__dirname, e.in)),
 );
 
-/** sql.js loads its wasm at run time; ship it once beside the bundles (resolved with locateFile). */
+/**
+ * sql.js loads its wasm at run time; ship it once beside the bundles (resolved with locateFile). pdfjs's worker is
+ * bundled (documents/read.ts imports it), so it needs no file of its own.
+ */
 function copyAssets() {
   fs.mkdirSync(dist, { recursive: true });
-  const assets = [
-    [require.resolve('sql.js/dist/sql-wasm.wasm'), 'sql-wasm.wasm'],
-    [path.join(path.dirname(require.resolve('pdfjs-dist/package.json')), 'legacy/build/pdf.worker.mjs'), 'pdf.worker.mjs'],
-  ];
-  for (const [from, to] of assets) fs.copyFileSync(from, path.join(dist, to));
+  fs.copyFileSync(require.resolve('sql.js/dist/sql-wasm.wasm'), path.join(dist, 'sql-wasm.wasm'));
+  fs.rmSync(path.join(dist, 'pdf.worker.mjs'), { force: true });
 }
 
 async function main() {
@@ -64,8 +64,6 @@ async function main() {
         target: 'node20',
         format: 'cjs',
         external: ['vscode'],
-        // pdfjs-dist's legacy build references optional native modules it never needs for text extraction.
-        loader: { '.wasm': 'file' },
       }),
     );
   }
