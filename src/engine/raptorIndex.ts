@@ -98,7 +98,7 @@ function mergeStoredConfig(stored: string | undefined, given: IndexConfigInput |
 }
 
 /** Errors that stop the whole task for a reason outside any one document: pause, tell the user, lose nothing. */
-const INTERRUPTED_MESSAGE = 'Interrupted: the process that was indexing stopped; run `raptor index` to resume.';
+const INTERRUPTED_MESSAGE = 'Interrupted: the process that was indexing stopped; resume to continue.';
 
 /** Backoff between document retries never grows past this. */
 const MAX_RETRY_DELAY_MS = 60_000;
@@ -603,7 +603,7 @@ export class RaptorIndex {
       return this.outcome(state, message);
     }
     const failed = this.store.failedDocuments().length;
-    const message = failed ? `${failed} document(s) failed; \`raptor retry-failed\` queues them again.` : null;
+    const message = failed ? `${failed} document(s) failed; Retry Failed (raptor retry-failed) queues them again.` : null;
     this.safeCommit(() => this.store.setTaskState('completed', message));
     this.safeCommit(() => this.store.maybeCompact());
     this.emitTaskState();
