@@ -46,6 +46,13 @@ const globalNeighbors = (n: number) => Math.max(2, Math.floor(Math.sqrt(n - 1)))
  * where full covariances of few points become sharp) beyond a first rise that an early stop would take.
  */
 const GLOBAL_PATIENCE = 2;
+/**
+ * Local components with fewer members than this are folded into the nearest larger one. The reference's UMAP
+ * layout spreads points so its mixtures rarely isolate one or two of them (≥ 99% of its memberships sit in
+ * clusters of 3–15 on blobs); on spectral coordinates, full-covariance BIC often does, and such clusters make
+ * poor summaries.
+ */
+const MIN_LOCAL_CLUSTER = 3;
 /** Local-pass neighbourhood size, as the reference. */
 const LOCAL_NEIGHBORS = 10;
 
@@ -124,7 +131,9 @@ function clusterRows(prepared: PreparedRows, rows: number[], opts: RaptorCluster
       similarity: similarity?.of(memberRows),
     });
     const localFit = selectGmmByBic(localReduced, m, localDim, { maxClusters, seed: deriveSeed(opts.seed, 3, g), signal: opts.signal, gmm: { covariance: opts.covariance } });
-    for (const local of softMembers(localFit.resp, m, localFit.k, threshold)) {
+    const localMembers = softMembers(localFit.resp, m, localFit.k, threshold);
+    absorbTinyClusters(localMembers, localReduced, localDim, localFit.means, MIN_LOCAL_CLUSTER);
+    for (const local of localMembers) {
       if (local.length > 0) out.push(local.map((j) => members[j]));
     }
   }
@@ -192,6 +201,33 @@ function packByTokens(cluster: number[], embeddings: Float32Array[], tokenCounts
   }
   if (current.length > 0) parts.push(current);
   return parts;
+}
+
+/**
+ * Move the members of components with fewer than `minSize` members to the nearest (by mean) component that
+ * is large enough, in place. Full-covariance BIC on a handful of points rewards one- and two-point components
+ * (their degenerate covariances buy likelihood cheaply); such clusters summarise poorly.
+ */
+function absorbTinyClusters(members: number[][], x: Float64Array, d: number, means: Float64Array, minSize: number): void {
+  const big = members.map((c, i) => (c.length >= minSize ? i : -1)).filter((i) => i >= 0);
+  if (big.length === 0) return;
+  for (let c = 0; c < members.length; c++) {
+    if (members[c].length === 0 || members[c].length >= minSize) continue;
+    for (const i of members[c]) {
+      let best = big[0];
+      let bestDist = Infinity;
+      for (const b of big) {
+        let s = 0;
+        for (let t = 0; t < d; t++) s += (x[i * d + t] - means[b * d + t]) ** 2;
+        if (s < bestDist) {
+          bestDist = s;
+          best = b;
+        }
+      }
+      if (!members[best].includes(i)) members[best].push(i);
+    }
+    members[c] = [];
+  }
 }
 
 /** Members of each component: nodes whose posterior exceeds the threshold, or, for a node with none, its most likely one. */

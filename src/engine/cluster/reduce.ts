@@ -86,7 +86,7 @@ export function reduceDimension(data: Float64Array, n: number, d: number, k: num
   const knn = opts.similarity ? nearestNeighborsFromSimilarity(opts.similarity, neighbors) : nearestNeighbors(data, n, d, neighbors);
   const graph = fuzzySimplicialSet(knn.indices, knn.distances, n, neighbors);
   throwIfAborted(opts.signal);
-  const embedding = spectralEmbedding(graph, n, k, rng);
+  const embedding = spectralLayout(data, graph, n, d, k, rng);
   if (opts.method === 'spectral') return embedding;
   throwIfAborted(opts.signal);
   optimizeLayout(graph, embedding, n, k, opts.epochs ?? 200, rng);
@@ -243,6 +243,122 @@ function meanOf(a: Float64Array, start: number, len: number): number {
   let s = 0;
   for (let t = 0; t < len; t++) s += a[start + t];
   return s / len;
+}
+
+/** Connected components of the graph: a label per vertex, labels numbered in order of first vertex. */
+export function connectedComponents(graph: SparseGraph, n: number): { labels: Int32Array; count: number } {
+  const labels = new Int32Array(n).fill(-1);
+  const stack = new Int32Array(n);
+  let count = 0;
+  for (let s = 0; s < n; s++) {
+    if (labels[s] >= 0) continue;
+    let top = 0;
+    stack[top++] = s;
+    labels[s] = count;
+    while (top > 0) {
+      const v = stack[--top];
+      for (let p = graph.offsets[v]; p < graph.offsets[v + 1]; p++) {
+        const u = graph.columns[p];
+        if (labels[u] < 0) {
+          labels[u] = count;
+          stack[top++] = u;
+        }
+      }
+    }
+    count++;
+  }
+  return { labels, count };
+}
+
+/**
+ * UMAP's spectral initialisation, including its multi-component layout. Lanczos from one start vector finds a
+ * repeated eigenvalue once, so on a disconnected kNN graph (well-separated topics, small documents) a plain
+ * spectral embedding leaves whole components at the origin, merged. UMAP instead places each component at its
+ * own spot (corners ±e_i when there are few, else a map of their centroids) and embeds each one separately.
+ * UMAP scales each component to half the distance to its nearest neighbour and relies on its layout phase to
+ * pull clumps apart; we skip that phase, so components are kept tighter (COMPONENT_SPREAD) and a disconnected
+ * component — the strongest evidence of a separate topic there is — stays separable by the mixture.
+ */
+export function spectralLayout(data: Float64Array, graph: SparseGraph, n: number, d: number, k: number, rng: Rng): Float64Array {
+  const { labels, count } = connectedComponents(graph, n);
+  if (count === 1) return spectralEmbedding(graph, n, k, rng);
+  const members: number[][] = Array.from({ length: count }, () => []);
+  for (let i = 0; i < n; i++) members[labels[i]].push(i);
+  const meta = componentPositions(data, d, members, k, rng);
+  const out = new Float64Array(n * k);
+  for (let c = 0; c < count; c++) {
+    let nearest = Infinity;
+    for (let o = 0; o < count; o++) {
+      if (o === c) continue;
+      let s = 0;
+      for (let t = 0; t < k; t++) s += (meta[c * k + t] - meta[o * k + t]) ** 2;
+      if (s > 0) nearest = Math.min(nearest, Math.sqrt(s));
+    }
+    const range = (Number.isFinite(nearest) ? nearest : 1) * COMPONENT_SPREAD;
+    const rows = members[c];
+    const size = rows.length;
+    let local: Float64Array;
+    if (size < 2 * k || size <= k + 1) {
+      local = new Float64Array(size * k);
+      for (let t = 0; t < local.length; t++) local[t] = (2 * rng.next() - 1) * range;
+    } else {
+      local = spectralEmbedding(subgraph(graph, rows, labels, c), size, k, rng);
+      let max = 0;
+      for (let t = 0; t < local.length; t++) max = Math.max(max, Math.abs(local[t]));
+      if (max > 0) for (let t = 0; t < local.length; t++) local[t] *= range / max;
+    }
+    for (let r = 0; r < size; r++) for (let t = 0; t < k; t++) out[rows[r] * k + t] = local[r * k + t] + meta[c * k + t];
+  }
+  let max = 0;
+  for (let i = 0; i < out.length; i++) max = Math.max(max, Math.abs(out[i]));
+  if (max > 0) for (let i = 0; i < out.length; i++) out[i] *= 10 / max;
+  return out;
+}
+
+const COMPONENT_SPREAD = 0.1;
+
+/** Where each component goes (UMAP's component_layout): ±unit corners for up to 2k components, else their centroids' principal map. */
+function componentPositions(data: Float64Array, d: number, members: number[][], k: number, rng: Rng): Float64Array {
+  const count = members.length;
+  const meta = new Float64Array(count * k);
+  if (count <= 2 * k) {
+    const half = Math.ceil(count / 2);
+    for (let c = 0; c < count; c++) meta[c * k + (c % half)] = c < half ? 1 : -1;
+    return meta;
+  }
+  // UMAP embeds the centroids spectrally on exp(-distance²) affinities; their principal components give the same
+  // kind of map at a fraction of the code, and only the relative placement of components matters here.
+  const centroids = new Float64Array(count * d);
+  members.forEach((rows, c) => {
+    for (const i of rows) for (let t = 0; t < d; t++) centroids[c * d + t] += data[i * d + t] / rows.length;
+  });
+  const scores = pcaScores(centroids, count, d, k, rng);
+  let max = 0;
+  for (let i = 0; i < scores.length; i++) max = Math.max(max, Math.abs(scores[i]));
+  if (max > 0) for (let i = 0; i < scores.length; i++) scores[i] /= max;
+  return scores;
+}
+
+/** The induced subgraph on `rows` (all in component `label`), renumbered 0..rows.length-1. */
+function subgraph(graph: SparseGraph, rows: number[], labels: Int32Array, label: number): SparseGraph {
+  const position = new Map<number, number>();
+  rows.forEach((v, i) => position.set(v, i));
+  const offsets = new Int32Array(rows.length + 1);
+  rows.forEach((v, i) => {
+    offsets[i + 1] = offsets[i] + (graph.offsets[v + 1] - graph.offsets[v]);
+  });
+  const columns = new Int32Array(offsets[rows.length]);
+  const weights = new Float64Array(offsets[rows.length]);
+  rows.forEach((v, i) => {
+    let q = offsets[i];
+    for (let p = graph.offsets[v]; p < graph.offsets[v + 1]; p++) {
+      if (labels[graph.columns[p]] !== label) continue; // cannot happen within a component; kept for safety
+      columns[q] = position.get(graph.columns[p])!;
+      weights[q] = graph.weights[p];
+      q++;
+    }
+  });
+  return { offsets, columns, weights };
 }
 
 /**
