@@ -130,7 +130,7 @@ function clusterRows(prepared: PreparedRows, rows: number[], opts: RaptorCluster
       epochs: opts.epochs,
       similarity: similarity?.of(memberRows),
     });
-    const localFit = selectGmmByBic(localReduced, m, localDim, { maxClusters, seed: deriveSeed(opts.seed, 3, g), signal: opts.signal, gmm: { covariance: opts.covariance } });
+    const localFit = selectGmmByBic(localReduced, m, localDim, { maxClusters: Math.min(maxClusters, Math.ceil(m / MIN_LOCAL_CLUSTER) + 1), seed: deriveSeed(opts.seed, 3, g), signal: opts.signal, gmm: { covariance: opts.covariance } });
     const localMembers = softMembers(localFit.resp, m, localFit.k, threshold);
     absorbTinyClusters(localMembers, localReduced, localDim, localFit.means, MIN_LOCAL_CLUSTER);
     for (const local of localMembers) {
