@@ -2,6 +2,7 @@
 // something needs the user, an error sentence (never a stack) when it cannot be done.
 import * as vscode from 'vscode';
 import { DashboardPanel } from './dashboard/dashboardPanel';
+import { decideCostConfirmation, usesPaidProvider } from './costConfirmation';
 import type { DocumentsTreeNode } from './documentsTreeModel';
 import type { FolderIndex } from './folderIndex';
 import { searchIndex } from './searchIndex';
@@ -73,16 +74,76 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       void vscode.window.showInformationMessage('RAPTOR is already indexing this workspace.');
       return;
     }
+    let started = 0;
     for (const index of all) {
-      const problem = trustProblem(deps.settingsFor(index.folder));
+      const s = deps.settingsFor(index.folder);
+      const problem = trustProblem(s);
       if (problem) {
         void vscode.window.showWarningMessage(`RAPTOR: ${problem}`);
         continue;
       }
+      if (!index.isRunning && !(await confirmCost(index, s, all.length > 1))) {
+        log.info(`${index.folder.name}: Index Workspace not started (the cost was not confirmed).`);
+        continue;
+      }
       log.info(`${index.folder.name}: Index Workspace`);
       void indexes.runInBackground(index);
+      started++;
     }
-    flash('indexing started');
+    if (started > 0) flash('indexing started');
+  };
+
+  /** Folders whose cost question is open: a second Index Workspace meanwhile does not ask again. */
+  const confirming = new Set<FolderIndex>();
+
+  /**
+   * Before a run that pays a provider: estimate its calls and tokens in the worker (nothing sent, nothing written)
+   * and, above raptor.confirmAboveTokens, ask. True when the run may start.
+   */
+  const confirmCost = async (index: FolderIndex, s: ExtensionSettings, multiRoot: boolean): Promise<boolean> => {
+    if (!usesPaidProvider(s.index)) return true;
+    if (confirming.has(index)) return false;
+    confirming.add(index);
+    try {
+      const name = index.folder.name;
+      let estimate;
+      try {
+        estimate = await vscode.window.withProgress(
+          { location: vscode.ProgressLocation.Window, title: `RAPTOR: estimating the cost of indexing ${name}` },
+          () => index.estimate(),
+        );
+      } catch (e) {
+        const why = e instanceof Error ? e.message : String(e);
+        log.warn(`${name}: could not estimate the cost: ${why}`);
+        const pick = await vscode.window.showWarningMessage(
+          `RAPTOR could not estimate the cost of indexing ${name} (${why.replace(/\.$/, '')}). Index anyway?`,
+          { modal: true },
+          'Continue',
+        );
+        return pick === 'Continue';
+      }
+      const t = estimate.tokens;
+      log.info(
+        `${name}: estimated ${estimate.documents} document(s), ${estimate.calls.summary} summary + ${estimate.calls.embedding} embedding call(s), ` +
+          `${t.total} tokens (${t.prompt} prompt / ${t.completion} completion / ${t.embedding} embedding).`,
+      );
+      const decision = decideCostConfirmation(s.index, estimate, s.confirmAboveTokens, multiRoot ? name : undefined);
+      if (!decision.ask) return true;
+      const pick = await vscode.window.showWarningMessage(
+        decision.message,
+        {
+          modal: true,
+          detail:
+            s.confirmAboveTokens === 0
+              ? 'raptor.confirmAboveTokens is 0, so RAPTOR asks before every run with a paid provider.'
+              : `The estimate is above raptor.confirmAboveTokens (${formatTokens(s.confirmAboveTokens)} tokens). Calls already made and cached are not counted again.`,
+        },
+        'Continue',
+      );
+      return pick === 'Continue';
+    } finally {
+      confirming.delete(index);
+    }
   };
 
   const openDocument = async (arg: unknown) => {

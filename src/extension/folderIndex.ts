@@ -123,6 +123,11 @@ export class FolderIndex implements vscode.Disposable {
     await (await this.open('write')).call('index/reset', {});
   }
 
+  /** What indexing what is pending would cost with the configured providers (the worker is opened to write, as the run follows). */
+  async estimate(): Promise<EngineResult<'index/estimate'>> {
+    return (await this.open('write')).call('index/estimate', {});
+  }
+
   async query(text: string): Promise<QueryHit[]> {
     if (!this.client && !this.hasIndexOnDisk()) return [];
     return (await this.open('read')).call('index/query', { text, topK: 20, mode: 'collapsed' });

@@ -6,12 +6,16 @@ import { readIndexConfigInput } from './settingsInput';
 
 export { RESTRICTED_SETTINGS, usesRemoteProvider } from './settingsInput';
 
+const DEFAULT_CONFIRM_ABOVE_TOKENS = 200_000;
+
 export type IndexLocation = 'workspace' | 'storage';
 
 export interface ExtensionSettings {
   index: IndexConfig;
   indexLocation: IndexLocation;
   autoResume: boolean;
+  /** raptor.confirmAboveTokens: Index Workspace asks before a paid run estimated above this many tokens (0: always). */
+  confirmAboveTokens: number;
   logLevel: 'trace' | 'debug' | 'info' | 'warn' | 'error';
 }
 
@@ -27,7 +31,17 @@ export function readSettings(folder: vscode.WorkspaceFolder | undefined): Extens
   if (!['trace', 'debug', 'info', 'warn', 'error'].includes(logLevel)) {
     throw new ConfigError(`Invalid setting: raptor.logLevel: must be one of trace, debug, info, warn, error.`);
   }
-  return { index, indexLocation: location, autoResume: cfg.get<boolean>('autoResume', false), logLevel: logLevel as ExtensionSettings['logLevel'] };
+  const confirmAboveTokens = cfg.get<number>('confirmAboveTokens', DEFAULT_CONFIRM_ABOVE_TOKENS);
+  if (typeof confirmAboveTokens !== 'number' || !Number.isFinite(confirmAboveTokens) || confirmAboveTokens < 0) {
+    throw new ConfigError(`Invalid setting: raptor.confirmAboveTokens: must be a number of tokens, 0 or more.`);
+  }
+  return {
+    index,
+    indexLocation: location,
+    autoResume: cfg.get<boolean>('autoResume', false),
+    confirmAboveTokens,
+    logLevel: logLevel as ExtensionSettings['logLevel'],
+  };
 }
 
 /** Keeps the last valid settings per folder and reports invalid changes once each. */
@@ -55,6 +69,7 @@ export class SettingsStore {
         index: parseConfig({}),
         indexLocation: 'workspace' as const,
         autoResume: false,
+        confirmAboveTokens: DEFAULT_CONFIRM_ABOVE_TOKENS,
         logLevel: 'info' as const,
       };
       this.valid.set(key, fallback);

@@ -44,6 +44,11 @@ class FakeIndex implements ServedIndex {
   async reset() {}
   async query(text: string) { return [{ id: 'n1', doc: 'a.md', layer: 0, score: 0.9, text }]; }
   documentTree() { return []; }
+  estimateSignal?: AbortSignal;
+  async estimate(signal?: AbortSignal) {
+    this.estimateSignal = signal;
+    return { documents: 2, calls: { summary: 3, embedding: 4 }, tokens: { prompt: 10, completion: 5, embedding: 7, total: 22 } };
+  }
   async close() {}
 }
 
@@ -69,6 +74,15 @@ describe('engine worker channel', () => {
     ]);
     assert.deepEqual([n, ok, bad, hits[0]!.text], [3, true, false, 'hello']);
     assert.equal(client.pendingCount, 0);
+  });
+
+  it('asks the index for its cost estimate, with an abort signal', async () => {
+    const fake = new FakeIndex();
+    const client = connect(fake);
+    await client.call('index/open', { root: '/r', dbPath: '/r/.raptor/index.db', config: {}, hostSummarizerId: null });
+    const e = await client.call('index/estimate', {});
+    assert.deepEqual(e, { documents: 2, calls: { summary: 3, embedding: 4 }, tokens: { prompt: 10, completion: 5, embedding: 7, total: 22 } });
+    assert.ok(fake.estimateSignal instanceof AbortSignal);
   });
 
   it('rejects invalid params with a clear message and clears the pending reply', async () => {

@@ -2,6 +2,7 @@
 // Kept apart from the thread entry (engineWorker.ts) so tests can serve it over a MessageChannel with a fake index.
 import type { Summarizer } from '../ports';
 import type { EngineEvent, QueryHit, TaskStatus, TreeNode } from '../types';
+import type { CostEstimate } from '../raptorIndex';
 import { RpcPeer } from './rpcPeer';
 import {
   engineMethods,
@@ -27,6 +28,7 @@ export interface ServedIndex {
   reset(): Promise<void>;
   query(text: string, opts?: { topK?: number; maxTokens?: number; mode?: 'collapsed' | 'traversal' }): Promise<QueryHit[]>;
   documentTree(path: string): Array<Omit<TreeNode, 'embedding'>>;
+  estimate(signal?: AbortSignal): Promise<CostEstimate>;
   close(): Promise<void>;
 }
 
@@ -67,7 +69,7 @@ export function serveEngine(endpoint: MessageEndpoint, openIndex: OpenServedInde
     return index;
   };
 
-  const handlers: { [M in EngineMethod]: (p: EngineParams<M>) => Promise<EngineResult<M>> | EngineResult<M> } = {
+  const handlers: { [M in EngineMethod]: (p: EngineParams<M>, signal: AbortSignal) => Promise<EngineResult<M>> | EngineResult<M> } = {
     'index/open': async (p) => {
       if (index) throw new Error('The index is already open in this worker.');
       const summarizer: Summarizer | undefined = p.hostSummarizerId
@@ -110,6 +112,7 @@ export function serveEngine(endpoint: MessageEndpoint, openIndex: OpenServedInde
     'index/reset': async () => withStatus((await need().reset(), null)),
     'index/query': (p) => need().query(p.text, { topK: p.topK, maxTokens: p.maxTokens, mode: p.mode }),
     'index/documentTree': (p) => need().documentTree(p.path),
+    'index/estimate': (_p, signal) => need().estimate(signal),
     'index/close': async () => {
       if (statusTimer) clearTimeout(statusTimer);
       statusTimer = undefined;
@@ -127,13 +130,13 @@ export function serveEngine(endpoint: MessageEndpoint, openIndex: OpenServedInde
   }
 
   const peer = new RpcPeer(endpoint, {
-    async onRequest(method, params) {
+    async onRequest(method, params, signal) {
       if (!(method in engineMethods)) throw new Error(`Unknown engine request ${method}.`);
       const m = method as EngineMethod;
       const parsed = engineMethods[m].params.safeParse(params);
       if (!parsed.success) throw new Error(`Invalid ${m} request: ${parsed.error.issues.map((i) => i.message).join('; ')}.`);
-      const handler = handlers[m] as (p: unknown) => unknown;
-      return handler(parsed.data);
+      const handler = handlers[m] as (p: unknown, signal: AbortSignal) => unknown;
+      return handler(parsed.data, signal);
     },
     onInvalidMessage(detail) {
       onInvalidMessage?.({ name: 'ProtocolError', message: `Dropped an invalid message from the host: ${detail}` });

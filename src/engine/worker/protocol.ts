@@ -106,6 +106,12 @@ export const RunOutcomeSchema = z.object({
   message: z.string().nullable(),
 });
 
+export const CostEstimateSchema = z.object({
+  documents: z.number(),
+  calls: z.object({ summary: z.number(), embedding: z.number() }),
+  tokens: TokensSchema,
+});
+
 const PathParams = z.object({ path: z.string().min(1) });
 const NoParams = z.object({}).strict();
 
@@ -144,6 +150,8 @@ export const engineMethods = {
   },
   'index/documentTree': { params: PathParams, result: z.array(TreeNodeViewSchema) },
   'index/close': { params: NoParams, result: z.null() },
+  /** What a run would cost with the configured providers (nothing written, nothing sent): asked before large runs. */
+  'index/estimate': { params: NoParams, result: CostEstimateSchema },
 } as const;
 
 /** Requests the worker sends to the host (providers that only exist in the extension host). */
