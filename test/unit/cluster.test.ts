@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { clusterNodes, raptorClusters } from '../../src/engine/cluster';
-import { fitGmm, selectGmmByBic } from '../../src/engine/cluster/gmm';
+import { bicFloor, fitGmm, selectGmmByBic } from '../../src/engine/cluster/gmm';
+import { topTridiagonalEigen, tridiagonalEigen } from '../../src/engine/cluster/linalg';
+import { connectedComponents, fuzzyKnnGraph, spectralLayout } from '../../src/engine/cluster/reduce';
+import { normalizedMatrix } from '../../src/engine/cluster/pca';
 import { softMembers } from '../../src/engine/cluster/raptor';
 import { createRng } from '../../src/engine/cluster/random';
 import { AbortError } from '../../src/engine/ports';
@@ -139,5 +142,70 @@ describe('clustering', () => {
     const fit = fitGmm(x, 180, 2, 3, 1);
     for (const w of fit.weights) assert.ok(Math.abs(w - 1 / 3) < 0.02);
     assert.equal(selectGmmByBic(x, 180, 2, { maxClusters: 12, seed: 1 }).k, 3);
+  });
+
+  it('never finds a BIC below its floor, so pruning by the floor cannot change the chosen k', () => {
+    const rng = createRng(11);
+    const x = new Float64Array(40 * 3);
+    for (let i = 0; i < x.length; i++) x[i] = (i % 3 === 0 ? 5 * (i % 2) : 0) + rng.normal();
+    for (let k = 1; k <= 20; k++) assert.ok(fitGmm(x, 40, 3, k, k).bic >= bicFloor(40, 3, k), `k=${k}`);
+  });
+
+  it('finds the top eigenpairs of a tridiagonal matrix, including repeated eigenvalues', () => {
+    const rng = createRng(5);
+    for (const kind of ['random', 'blocks', 'identity'] as const) {
+      const m = 40;
+      const diag = new Float64Array(m);
+      const off = new Float64Array(m);
+      for (let i = 0; i < m; i++) {
+        diag[i] = kind === 'identity' ? 1 : kind === 'blocks' ? (i % 10 === 0 ? 1 : 0.5 * rng.next()) : rng.normal();
+        off[i] = kind === 'identity' || (kind === 'blocks' && i % 10 === 9) ? 0 : kind === 'blocks' ? 0.1 * rng.next() : rng.normal();
+      }
+      const full = tridiagonalEigen(diag, off, m);
+      const top = topTridiagonalEigen(diag, off, m, 6);
+      for (let j = 0; j < 6; j++) {
+        assert.ok(Math.abs(full.values[j] - top.values[j]) < 1e-10, `${kind}: eigenvalue ${j}`);
+        for (let i = 0; i < m; i++) {
+          const v = (r: number) => (r >= 0 && r < m ? top.vectors[r * 6 + j] : 0);
+          const tv = diag[i] * v(i) + (i > 0 ? off[i - 1] * v(i - 1) : 0) + (i + 1 < m ? off[i] * v(i + 1) : 0);
+          assert.ok(Math.abs(tv - top.values[j] * v(i)) < 1e-8, `${kind}: residual of vector ${j}`);
+        }
+        for (let p = 0; p < j; p++) {
+          let dot = 0;
+          for (let i = 0; i < m; i++) dot += top.vectors[i * 6 + j] * top.vectors[i * 6 + p];
+          assert.ok(Math.abs(dot) < 1e-8, `${kind}: vectors ${p} and ${j} orthogonal`);
+        }
+      }
+    }
+  });
+
+  it('gives each component of a disconnected neighbour graph its own place, so none merge', () => {
+    // Far-apart tight blobs: their 5-NN graph falls apart into one component per blob. A plain spectral
+    // embedding found the repeated top eigenvalue once and left most blobs together at the origin.
+    const far = blobs(8, 12, 64, 0.05, 3);
+    const { data, n, d } = normalizedMatrix(far.embeddings);
+    const graph = fuzzyKnnGraph(data, n, d, 5);
+    assert.equal(connectedComponents(graph, n).count, 8);
+    const layout = spectralLayout(data, graph, n, d, 4, createRng(1));
+    const centre = (b: number) => [0, 1, 2, 3].map((t) => far.labels.reduce((s, l, i) => s + (l === b ? layout[i * 4 + t] : 0), 0) / 12);
+    const centres = Array.from({ length: 8 }, (_, b) => centre(b));
+    for (let a = 0; a < 8; a++) {
+      for (let b = a + 1; b < 8; b++) {
+        const dist = Math.hypot(...centres[a].map((x, t) => x - centres[b][t]));
+        assert.ok(dist > 1, `blobs ${a} and ${b} sit ${dist.toFixed(3)} apart`);
+      }
+    }
+    const clusters = raptorClusters(far.embeddings, { seed: 224 });
+    assert.equal(purity(clusters, far.labels), 1);
+  });
+
+  it('splits many separate blobs into summarisable clusters of 3–15 members', () => {
+    const many = blobs(12, 40, 384, 0.9, 224);
+    const clusters = raptorClusters(many.embeddings, { seed: 224 });
+    assertCovers(clusters, many.embeddings.length);
+    assert.equal(purity(clusters, many.labels), 1);
+    const members = clusters.reduce((s, c) => s + c.length, 0);
+    const inRange = clusters.filter((c) => c.length >= 3 && c.length <= 15).reduce((s, c) => s + c.length, 0);
+    assert.ok(inRange / members >= 0.9, `share of memberships in clusters of 3–15: ${(inRange / members).toFixed(3)}`);
   });
 });
