@@ -22,6 +22,8 @@ export interface RaptorExtensionApi {
   eventLoopLag(): EventLoopLag | undefined;
   /** Folders whose index is running in this window. */
   running(): string[];
+  /** The RAPTOR tree of one document (path as status() shows it): chunks at layer 0, summaries above. */
+  documentTree(shownPath: string): Promise<Array<{ id: string; layer: number; text: string; tokens: number; children: string[] }>>;
 }
 
 /** Kept for deactivate(), which must close the indexes before the host goes away. */
@@ -177,6 +179,10 @@ export async function activate(context: vscode.ExtensionContext): Promise<Raptor
     status: () => indexes.getStatus(),
     eventLoopLag: () => lag.snapshot(),
     running: () => indexes.all().filter((i) => i.isRunning).map((i) => i.folder.name),
+    documentTree: async (shownPath) => {
+      const target = indexes.resolveShownPath(shownPath);
+      return target ? target.index.documentTree(target.relPath) : [];
+    },
   };
 }
 

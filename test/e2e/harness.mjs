@@ -100,7 +100,7 @@ export function launchChromium() {
   });
 }
 
-export const NOISE = /AgentHost|ChatModelSelection|Creating a socket|connection token|grace-time|AccountPolicyGate|Service Worker|builtin extensions cache|open-vsx\.org|^\s+at |ERR_NAME_NOT_RESOLVED|authentication provider/;
+export const NOISE = /AgentHost|ChatModelSelection|Creating a socket|connection token|grace-time|AccountPolicyGate|Service Worker|builtin extensions cache|open-vsx\.org|^\s+at |ERR_NAME_NOT_RESOLVED|authentication provider|^\[CHAT\] extension request ERRORED/; // the last: the lm suite's fake model refusing, on purpose
 
 /** Remove a temporary folder; cleanup never fails a test run. */
 export function removeDir(dir) {

@@ -1,6 +1,7 @@
 // A remote provider end to end: the loopback OpenAI-compatible server (test/support/openaiServer.ts) requires a key;
 // the key is entered with "RAPTOR: Set API Key" (SecretStorage), reaches the engine worker through its env, and
-// must appear in no settings or log file.
+// must appear in no settings or log file. Before the run, Index Workspace shows its cost estimate and asks (Cancel sends
+// nothing; Continue runs).
 // usage: node test/e2e/providerTest.mjs [port]
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -45,6 +46,7 @@ export async function runProviderTest({ port = 8173 } = {}) {
       'raptor.provider.baseUrl': url,
       'raptor.provider.apiKeyEnv': 'RAPTOR_E2E_API_KEY',
       'raptor.maxRetries': 0,
+      'raptor.confirmAboveTokens': 0,
     },
   });
   fs.rmSync(path.join(fixture.ws, 'blank.md'));
@@ -67,7 +69,26 @@ export async function runProviderTest({ port = 8173 } = {}) {
     await page.keyboard.press('Escape');
     step('key stored with RAPTOR: Set API Key');
 
-    await runCommand(page, 'RAPTOR: Index Workspace');
+    // raptor.confirmAboveTokens is 0: Index Workspace estimates the run and asks first. Cancel sends nothing.
+    const costDialog = async () => {
+      await runCommand(page, 'RAPTOR: Index Workspace');
+      const dialog = page.locator('.monaco-dialog-box', { hasText: /Index 4 documents: about \d+ calls and [\d.]+k? tokens \([\d.]+k? prompt \/ [\d.]+k? completion \/ [\d.]+k? embedding\)\. Continue\?/ });
+      await dialog.waitFor({ timeout: 60000 });
+      return dialog;
+    };
+    let dialog = await costDialog();
+    const question = (await dialog.locator('.dialog-message-text').innerText()).trim();
+    fs.mkdirSync(path.join(HERE, 'screenshots'), { recursive: true });
+    await page.screenshot({ path: path.join(HERE, 'screenshots', 'cost-confirmation.png') });
+    await dialog.locator('.monaco-button', { hasText: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'hidden', timeout: 10000 });
+    await page.waitForTimeout(1000);
+    const before = await (await fetch(url.replace(/\/v1$/, '') + '/stats')).json();
+    if (before.chatRequests + before.embeddingRequests > 0) throw new Error(`Cancel at the cost question still sent ${before.chatRequests + before.embeddingRequests} request(s)`);
+    step(`cost question "${question}" -> Cancel: no request sent`);
+    dialog = await costDialog();
+    await dialog.locator('.monaco-button', { hasText: 'Continue' }).click();
+    step('asked again -> Continue');
     const done = page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { has: page.locator('.codicon-check') }).first();
     await done.waitFor({ timeout: 120000 });
     const text = (await done.innerText()).trim();

@@ -1,8 +1,9 @@
 // `npm run test:e2e`: the in-host Mocha suite, the Playwright UI test and the remote-provider test, each in a fresh
-// real VS Code.  `node test/e2e/run.mjs host|multiroot|ui|provider` runs one.
+// real VS Code.  `node test/e2e/run.mjs host|multiroot|lm|ui|provider` runs one.
 import fs from 'node:fs';
 import path from 'node:path';
-import { EXT_DIR, removeDir } from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { EXT_DIR, HERE, REPO, removeDir } from './harness.mjs';
 import { makeWorkspace } from './fixtures.mjs';
 import { runHostTests } from './runHostTests.mjs';
 import { runUiTest } from './uiTest.mjs';
@@ -15,7 +16,7 @@ for (const f of ['dist/extension.js', 'dist/engineWorker.js', 'dist/sql-wasm.was
   }
 }
 const t0 = Date.now();
-const only = process.argv[2]; // 'host' | 'multiroot' | 'ui' | 'provider' | undefined (all)
+const only = process.argv[2]; // 'host' | 'multiroot' | 'lm' | 'ui' | 'provider' | undefined (all)
 let ok = true;
 if (!only || only === 'host') {
   const fixture = makeWorkspace('host', { count: Number(process.env.RAPTOR_E2E_HOST_DOCS || 40) });
@@ -30,6 +31,35 @@ if (!only || only === 'multiroot') {
   ok = (await runHostTests({ workspace: file, suite: 'suite-multiroot', port: 8174 })) && ok;
   removeDir(one.dir);
   removeDir(two.dir);
+}
+if (!only || only === 'lm') {
+  // Two windows on one folder, with a fake chat model (test/e2e/fake-lm) loaded beside RAPTOR: see suite-lm/lm.e2e.js.
+  const fixture = makeWorkspace('lm', {
+    count: 3,
+    settings: {
+      'raptor.summarizer': 'vscode-lm:raptor-e2e/fake-family',
+      'raptor.maxRetries': 0,
+      'raptor.autoResume': true,
+      'raptor.confirmAboveTokens': 100000000,
+    },
+  });
+  fs.rmSync(path.join(fixture.ws, 'blank.md'));
+  const settingsFile = path.join(fixture.ws, '.vscode', 'settings.json');
+  const base = JSON.parse(fs.readFileSync(settingsFile, 'utf8'));
+  // The fake model's extension is installed from a .vsix: the web workbench keeps only one extensionDevelopmentPath.
+  const vsix = path.join(fixture.dir, 'fake-lm.vsix');
+  execFileSync(path.join(REPO, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '--out', vsix], {
+    cwd: path.join(HERE, 'fake-lm'),
+    stdio: 'pipe',
+  });
+  const lm = { suite: 'suite-lm', port: 8175, vsix: [vsix], settings: { 'chat.disableAIFeatures': false } };
+  for (const [phase, extra] of [[1, {}], [2, { 'raptorE2e.fakeLmMode': 'noPermissions' }]]) {
+    fs.writeFileSync(settingsFile, JSON.stringify({ ...base, 'raptorE2e.phase': phase, ...extra }, null, 2));
+    const passed = await runHostTests({ folder: fixture.ws, ...lm });
+    ok = passed && ok;
+    if (!passed) break;
+  }
+  removeDir(fixture.dir);
 }
 if (!only || only === 'ui') ok = (await runUiTest()) && ok;
 if (!only || only === 'provider') ok = (await runProviderTest()) && ok;

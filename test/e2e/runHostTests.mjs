@@ -7,12 +7,12 @@ import util from 'node:util';
 import { startCodeServer, workbenchUrl, launchChromium, NOISE, EXT_DIR, HERE } from './harness.mjs';
 import { removeDir } from './harness.mjs';
 
-export async function runHostTests({ folder, workspace, suite = 'suite', port = 8171, timeoutMs = Number(process.env.RAPTOR_E2E_TIMEOUT_MS || 480000) }) {
+export async function runHostTests({ folder, workspace, suite = 'suite', port = 8171, vsix = [], settings = {}, timeoutMs = Number(process.env.RAPTOR_E2E_TIMEOUT_MS || 480000) }) {
   const t0 = Date.now();
   const step = (m) => console.log(`[host-tests ${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
   let code = 1, cs, browser;
   try {
-    cs = await startCodeServer({ port });
+    cs = await startCodeServer({ port, settings, vsix });
     step(`code-server up on :${port}`);
     browser = await launchChromium();
     const page = await browser.newPage();

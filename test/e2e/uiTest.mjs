@@ -11,7 +11,7 @@ import { makeWorkspace } from './fixtures.mjs';
 
 const SHOTS = path.join(HERE, 'screenshots');
 
-export async function runUiTest({ port = 8172, count = Number(process.env.RAPTOR_E2E_UI_DOCS || 100) } = {}) {
+export async function runUiTest({ port = 8172, count = Number(process.env.RAPTOR_E2E_UI_DOCS || 160) } = {}) {
   fs.mkdirSync(SHOTS, { recursive: true });
   const fixture = makeWorkspace('ui', { count });
   const t0 = Date.now();
@@ -78,9 +78,11 @@ export async function runUiTest({ port = 8172, count = Number(process.env.RAPTOR
     await runCommand(page, 'RAPTOR: Resume');
     const progressed = page.locator('#workbench\\.parts\\.statusbar .statusbar-item', { has: page.locator('.codicon-sync.codicon-modifier-spin') }).first();
     let doneAtKill = doneAtReload;
-    for (let i = 0; doneAtKill < doneAtReload + 5; i++) {
-      if (i > 600) throw new Error('the resumed run made no progress');
-      const m = /(\d+)\/\d+/.exec(await progressed.innerText().catch(() => ''));
+    // Kill once a few more documents are done. A short read timeout: once the run ends the spinner is gone, and a
+    // default (30 s) wait per poll would turn that into a hang rather than a failure.
+    for (let i = 0; doneAtKill < doneAtReload + 3; i++) {
+      if (i > 600) throw new Error('the resumed run made no progress (or finished before it could be killed)');
+      const m = /(\d+)\/\d+/.exec(await progressed.innerText({ timeout: 200 }).catch(() => ''));
       doneAtKill = m ? Number(m[1]) : doneAtKill;
       await page.waitForTimeout(100);
     }
