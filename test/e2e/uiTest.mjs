@@ -182,11 +182,21 @@ export async function showRaptorView(page, activity) {
 }
 
 export async function runCommand(page, title, { closes = true } = {}) {
-  await page.keyboard.press('F1');
   const input = page.locator('.quick-input-widget .quick-input-box input');
-  await input.waitFor({ state: 'visible', timeout: 10000 });
-  await input.fill('>' + title);
-  await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10000 });
+  // A view restored after a reload (the dashboard webview) can take focus and close the palette as it opens: retry.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: 10000 });
+      await input.fill('>' + title, { timeout: 5000 });
+      await page.locator('.quick-input-widget .quick-input-list .monaco-list-row', { hasText: title }).first().waitFor({ timeout: 10000 });
+      break;
+    } catch (e) {
+      if (attempt >= 3) throw e;
+      await page.keyboard.press('Escape');
+      await page.waitForTimeout(500);
+    }
+  }
   await page.keyboard.press('Enter');
   if (closes) await page.locator('.quick-input-widget').waitFor({ state: 'hidden', timeout: 10000 });
 }
