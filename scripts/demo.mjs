@@ -35,5 +35,5 @@ const code = raptor(['index', sample]);
 console.log(`(indexing took ${((Date.now() - t0) / 1000).toFixed(1)} s)\n`);
 if (code !== 0 && code !== 3) process.exit(code);
 raptor(['status', sample]);
-raptor(['query', 'Which treaty ceded Louisiana to the United States?', sample, '--top-k', '5']);
-raptor(['query', 'The Japanese attack on Pearl Harbor', sample, '--top-k', '3']);
+raptor(['query', 'Declaring unconditional war on poverty in America', sample, '--top-k', '5']);
+raptor(['query', 'The attack on Pearl Harbor', sample, '--top-k', '3']);
