@@ -46,6 +46,8 @@ const globalNeighbors = (n: number) => Math.max(2, Math.floor(Math.sqrt(n - 1)))
  * where full covariances of few points become sharp) beyond a first rise that an early stop would take.
  */
 const GLOBAL_PATIENCE = 2;
+/** Above this many nodes the global k is chosen on a seeded sample of this size (see selectGmmByBic). */
+const GLOBAL_SAMPLE = 1000;
 /**
  * Local components with fewer members than this are folded into the nearest larger one. The reference's UMAP
  * layout spreads points so its mixtures rarely isolate one or two of them (≥ 99% of its memberships sit in
@@ -107,7 +109,7 @@ function clusterRows(prepared: PreparedRows, rows: number[], opts: RaptorCluster
     epochs: opts.epochs,
     similarity: similarity?.of(rows),
   });
-  const globalFit = selectGmmByBic(reduced, n, globalDim, { maxClusters, seed: deriveSeed(opts.seed, 1), signal: opts.signal, patience: GLOBAL_PATIENCE, gmm: { covariance: opts.covariance } });
+  const globalFit = selectGmmByBic(reduced, n, globalDim, { maxClusters, seed: deriveSeed(opts.seed, 1), signal: opts.signal, patience: GLOBAL_PATIENCE, sampleAbove: GLOBAL_SAMPLE, gmm: { covariance: opts.covariance } });
   const globalMembers = softMembers(globalFit.resp, n, globalFit.k, threshold);
 
   const out: number[][] = [];
