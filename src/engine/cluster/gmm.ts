@@ -44,8 +44,6 @@ export interface GmmFit {
 /** Fit a k-component full-covariance GMM to n×d row-major data. Deterministic given `seed`. */
 export function fitGmm(x: Float64Array, n: number, d: number, k: number, seed: number, opts: GmmOptions = {}): GmmFit {
   const reg = opts.regCovar ?? 1e-6;
-  const tol = opts.tol ?? 1e-3;
-  const maxIter = opts.maxIter ?? 100;
   const covariance = opts.covariance ?? 'full';
   const rng = createRng(seed);
   const fit: GmmFit = {
@@ -62,6 +60,37 @@ export function fitGmm(x: Float64Array, n: number, d: number, k: number, seed: n
   const labels = kmeans(x, n, d, k, rng, 30);
   for (let i = 0; i < n; i++) fit.resp[i * k + labels[i]] = 1;
   mStep(x, n, d, fit, reg, covariance);
+  return runEm(x, n, d, fit, opts);
+}
+
+/**
+ * Fit k = start.k components to all n points, starting EM from a fit on a sample of them instead of from k-means:
+ * the sample's components are already close, so a few EM steps on everything finish the job.
+ */
+export function refitGmm(x: Float64Array, n: number, d: number, start: GmmFit, opts: GmmOptions = {}): GmmFit {
+  const k = start.k;
+  const fit: GmmFit = {
+    k,
+    d,
+    weights: Float64Array.from(start.weights),
+    means: Float64Array.from(start.means),
+    chol: Float64Array.from(start.chol),
+    logDet: Float64Array.from(start.logDet),
+    resp: new Float64Array(n * k),
+    meanLogLikelihood: -Infinity,
+    bic: Infinity,
+  };
+  eStep(x, n, d, fit);
+  mStep(x, n, d, fit, opts.regCovar ?? 1e-6, opts.covariance ?? 'full');
+  return runEm(x, n, d, fit, opts);
+}
+
+/** EM from the current parameters to convergence (sklearn's tol on the mean log-likelihood), then BIC. */
+function runEm(x: Float64Array, n: number, d: number, fit: GmmFit, opts: GmmOptions): GmmFit {
+  const reg = opts.regCovar ?? 1e-6;
+  const tol = opts.tol ?? 1e-3;
+  const maxIter = opts.maxIter ?? 100;
+  const covariance = opts.covariance ?? 'full';
   let previous = -Infinity;
   for (let iter = 0; iter < maxIter; iter++) {
     const ll = eStep(x, n, d, fit);
@@ -72,7 +101,7 @@ export function fitGmm(x: Float64Array, n: number, d: number, k: number, seed: n
   // Final E-step so that the posteriors and the likelihood match the returned parameters (as sklearn does).
   fit.meanLogLikelihood = eStep(x, n, d, fit);
   const points = opts.bicPoints ?? n;
-  fit.bic = -2 * points * fit.meanLogLikelihood + freeParameters(k, d, covariance) * Math.log(points);
+  fit.bic = -2 * points * fit.meanLogLikelihood + freeParameters(fit.k, d, covariance) * Math.log(points);
   return fit;
 }
 
@@ -371,7 +400,7 @@ export function selectGmmByBic(x: Float64Array, n: number, d: number, opts: BicS
     rows.forEach((r, i) => sub.set(x.subarray(r * d, r * d + d), i * d));
     const chosen = selectGmmByBic(sub, sample, d, { ...opts, sampleAbove: undefined, gmm: { ...opts.gmm, bicPoints: n } });
     throwIfAborted(opts.signal);
-    return fitGmm(x, n, d, chosen.k, deriveSeed(opts.seed, chosen.k), opts.gmm);
+    return refitGmm(x, n, d, chosen, opts.gmm);
   }
   const kMax = Math.max(1, Math.min(opts.maxClusters, n) - 1);
   const patience = opts.patience ?? Infinity;
