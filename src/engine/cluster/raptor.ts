@@ -41,9 +41,10 @@ export interface RaptorClusterOptions {
 const globalNeighbors = (n: number) => Math.max(2, Math.floor(Math.sqrt(n - 1)));
 /**
  * The global pass stops its k sweep once BIC has risen for two grid points: global clusters are topics, and
- * the global fit on all n points is the expensive one. The local pass sweeps every grid k up to maxClusters,
- * as the reference does, because there BIC's minimum sits at large k (many small, summarisable clusters,
- * where full covariances of few points become sharp) beyond a first rise that an early stop would take.
+ * the global fit on all n points is the expensive one. The local pass sweeps the whole grid, as the reference
+ * does, because there BIC's minimum sits at large k (many small, summarisable clusters, where full covariances
+ * of few points become sharp) beyond a first rise that an early stop would take; it ends only at m/3 + 1
+ * (smaller components are folded away anyway) or where the BIC floor shows no larger k can win.
  */
 const GLOBAL_PATIENCE = 2;
 /** Above this many nodes the global k is chosen on a seeded sample of this size (see selectGmmByBic). */
