@@ -9,6 +9,9 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 DEST=${1:-$HERE/.tools}
 export DEBIAN_FRONTEND=noninteractive
+# Run from `npm test`, the outer npm (on Node 20) exports npm_config_user_agent, which the inner npm installs below
+# would inherit as config; code-server's postinstall reads the Node version from it and refuses "node v20".
+unset npm_config_user_agent
 # chromium: the browser; libkrb5-dev + build-essential: code-server's postinstall compiles the 'kerberos' native module.
 if ! dpkg -s chromium libkrb5-dev build-essential >/dev/null 2>&1; then
   SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo

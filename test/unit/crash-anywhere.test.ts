@@ -20,7 +20,7 @@ import {
 
 const KILLS = 20;
 const MAX_IN_FLIGHT = 4;
-const DOCS = 16;
+const DOCS = 24; // enough calls (~210 uninterrupted) that 20 kills of at most ~10 requests each cannot finish the corpus
 
 type Phase = 'startup' | 'tree-build' | 'between-calls' | 'finished-first';
 
