@@ -46,6 +46,32 @@ export function ensureReferenceDeps(): boolean {
   return true;
 }
 
+/**
+ * Runs the reference on every input in one Python process after a discarded warm-up (bench/ref/run_many.py),
+ * so each timed run is warm: UMAP's numba JIT compiles once instead of being billed to every dataset.
+ * Returns one result per input, in order; a failed run throws.
+ */
+export function runReferenceWarm(script: string, warmUp: Float32Array[], inputs: Float32Array[][], seed: number): ReferenceResult[] {
+  const dir = mkdtempSync(join(tmpdir(), 'raptor-ref-'));
+  try {
+    const write = (name: string, embeddings: Float32Array[]) => {
+      const path = join(dir, name);
+      writeFileSync(path, JSON.stringify({ embeddings: embeddings.map((v) => Array.from(v)), seed }));
+      return path;
+    };
+    const warm = write('warm.json', warmUp);
+    const paths = inputs.map((e, i) => write(`in${i}.json`, e));
+    const runner = resolve(__dirname, 'run_many.py');
+    const r = spawnSync(PYTHON, [runner, script, warm, ...paths], { encoding: 'utf8', maxBuffer: 1 << 30 });
+    if (r.status !== 0) throw new Error(`reference exited with ${r.status}: ${r.stderr.trim().split('\n').slice(-1)[0]}`);
+    const lines = r.stdout.trim().split('\n').filter(Boolean);
+    if (lines.length !== inputs.length) throw new Error(`reference returned ${lines.length} results for ${inputs.length} inputs`);
+    return lines.map((l) => JSON.parse(l) as ReferenceResult);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 export function runReference(script: string, embeddings: Float32Array[], seed: number): ReferenceResult {
   const dir = mkdtempSync(join(tmpdir(), 'raptor-ref-'));
   try {
