@@ -42,6 +42,6 @@ if (fs.existsSync(totals)) {
     pending += t.pending;
   }
 }
-if (failedStep && failures === 0) failures = 1; // a step that failed outside mocha still fails the run
+if (failedStep && failures === 0) failures = 1; // a step that failed without reporting a failing test still fails the run
 console.log(`\ntotal: ${passes} passed, ${failures} failed${pending ? `, ${pending} skipped` : ''}`);
 process.exit(failedStep ? 1 : 0);

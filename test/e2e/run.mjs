@@ -5,7 +5,7 @@ import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { EXT_DIR, HERE, REPO, removeDir } from './harness.mjs';
 import { makeWorkspace } from './fixtures.mjs';
-import { runHostTests } from './runHostTests.mjs';
+import { hostTotals, runHostTests } from './runHostTests.mjs';
 import { runUiTest } from './uiTest.mjs';
 import { runProviderTest } from './providerTest.mjs';
 
@@ -61,7 +61,20 @@ if (!only || only === 'lm') {
   }
   removeDir(fixture.dir);
 }
-if (!only || only === 'ui') ok = (await runUiTest()) && ok;
-if (!only || only === 'provider') ok = (await runProviderTest()) && ok;
+// The UI and provider tests are scripted journeys: each counts as one test.
+const journeys = { passing: 0, failing: 0 };
+const journey = async (run) => {
+  const passed = await run();
+  journeys[passed ? 'passing' : 'failing']++;
+  return passed;
+};
+if (!only || only === 'ui') ok = (await journey(runUiTest)) && ok;
+if (!only || only === 'provider') ok = (await journey(runProviderTest)) && ok;
+const passes = hostTotals.passing + journeys.passing;
+const failures = hostTotals.failing + journeys.failing + (ok || hostTotals.failing + journeys.failing ? 0 : 1);
+console.log(`e2e: ${passes} passed, ${failures} failed${hostTotals.pending ? `, ${hostTotals.pending} skipped` : ''}`);
+if (process.env.RAPTOR_TEST_TOTALS) {
+  fs.appendFileSync(process.env.RAPTOR_TEST_TOTALS, JSON.stringify({ label: 'e2e', passes, failures, pending: hostTotals.pending }) + '\n');
+}
 console.log(`e2e ${ok ? 'passed' : 'FAILED'} in ${((Date.now() - t0) / 1000).toFixed(0)}s`);
 process.exit(ok ? 0 : 1);

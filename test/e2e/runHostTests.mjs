@@ -7,6 +7,9 @@ import util from 'node:util';
 import { startCodeServer, workbenchUrl, launchChromium, NOISE, EXT_DIR, HERE } from './harness.mjs';
 import { removeDir } from './harness.mjs';
 
+/** Tests counted across every in-host suite run by this process. */
+export const hostTotals = { passing: 0, failing: 0, pending: 0 };
+
 export async function runHostTests({ folder, workspace, suite = 'suite', port = 8171, vsix = [], settings = {}, timeoutMs = Number(process.env.RAPTOR_E2E_TIMEOUT_MS || 480000) }) {
   const t0 = Date.now();
   const step = (m) => console.log(`[host-tests ${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
@@ -20,6 +23,9 @@ export async function runHostTests({ folder, workspace, suite = 'suite', port = 
       void page.exposeFunction('codeAutomationExit', (c) => resolve(c));
       void page.exposeFunction('codeAutomationLog', (_type, args) => {
         const s = util.format(...args);
+        // Mocha's closing counts inside the host, summed for npm test's total line.
+        const counted = /^\s*(\d+) (passing|failing|pending)\b/.exec(s);
+        if (counted) hostTotals[counted[2]] += Number(counted[1]);
         if (process.env.VERBOSE || !NOISE.test(s)) console.log(s);
       });
     });
