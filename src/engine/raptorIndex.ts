@@ -1,6 +1,7 @@
 // RaptorIndex: the one entry point the CLI, the extension's worker and the tests drive.
 // It owns the checkpoint store, the writer lock, the providers and the runner that indexes pending documents.
 import { AsyncLocalStorage } from 'async_hooks';
+import { setMaxListeners } from 'events';
 import { createHash, randomUUID } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
@@ -557,6 +558,8 @@ export class RaptorIndex {
     this.stopReason = undefined;
     this.controller = new AbortController();
     const signal = this.controller.signal;
+    // Every call in flight (dozens, across documents) listens for this one signal; that is by design, not a leak.
+    setMaxListeners(0, signal);
     const onExternal = () => this.pause('Interrupted.');
     external?.addEventListener('abort', onExternal, { once: true });
     this.control?.start((command) => (command === 'cancel' ? this.cancel() : this.pause('Paused from another process.')));

@@ -32,11 +32,24 @@ export class NodeMatrix {
     const inv = qn > 0 ? 1 / Math.sqrt(qn) : 0;
     const n = rows ? rows.length : this.nodes.length;
     const out = new Float32Array(n);
+    const q = Float32Array.from(query);
+    const tail = dim - (dim % 4);
     for (let j = 0; j < n; j++) {
       const base = (rows ? rows[j] : j) * dim;
-      let s = 0;
-      for (let k = 0; k < dim; k++) s += vectors[base + k] * query[k];
-      out[j] = s * inv;
+      // Four independent sums: the hot loop of every query, over every node of every layer.
+      let s0 = 0;
+      let s1 = 0;
+      let s2 = 0;
+      let s3 = 0;
+      let k = 0;
+      for (; k < tail; k += 4) {
+        s0 += vectors[base + k] * q[k];
+        s1 += vectors[base + k + 1] * q[k + 1];
+        s2 += vectors[base + k + 2] * q[k + 2];
+        s3 += vectors[base + k + 3] * q[k + 3];
+      }
+      for (; k < dim; k++) s0 += vectors[base + k] * q[k];
+      out[j] = (s0 + s1 + s2 + s3) * inv;
     }
     return out;
   }
@@ -52,13 +65,28 @@ function hit(n: TreeNode, score: number): QueryHit {
   return { id: n.id, doc: n.doc, layer: n.layer, score: Math.round(score * 1e6) / 1e6, text: n.text, ...(n.location ? { location: n.location } : {}) };
 }
 
-function takeBest(m: NodeMatrix, rows: number[], scores: Float32Array, opts: RetrieveOptions): QueryHit[] {
-  const order = rows.map((r, j) => j).sort((a, b) => scores[b] - scores[a] || (m.nodes[rows[a]].id < m.nodes[rows[b]].id ? -1 : 1));
+/**
+ * The best rows, best first: a bounded insertion into the top `limit` (k is small), instead of sorting every score
+ * of a corpus-wide scan. Ties break on node id, so results are deterministic.
+ */
+function topRows(m: NodeMatrix, rows: number[] | undefined, scores: Float32Array, limit: number): number[] {
+  if (limit <= 0) return [];
+  const best: number[] = []; // indices into `scores`
+  const better = (a: number, b: number) => scores[a] > scores[b] || (scores[a] === scores[b] && m.nodes[rows ? rows[a] : a].id < m.nodes[rows ? rows[b] : b].id);
+  for (let j = 0; j < scores.length; j++) {
+    if (best.length === limit && !better(j, best[limit - 1])) continue;
+    let i = best.length < limit ? best.push(j) - 1 : limit - 1;
+    best[i] = j;
+    for (; i > 0 && better(best[i], best[i - 1]); i--) [best[i], best[i - 1]] = [best[i - 1], best[i]];
+  }
+  return best;
+}
+
+function takeBest(m: NodeMatrix, rows: number[] | undefined, scores: Float32Array, opts: RetrieveOptions): QueryHit[] {
   const out: QueryHit[] = [];
   let tokens = 0;
-  for (const j of order) {
-    if (out.length >= opts.topK) break;
-    const n = m.nodes[rows[j]];
+  for (const j of topRows(m, rows, scores, opts.topK)) {
+    const n = m.nodes[rows ? rows[j] : j];
     if (tokens + n.tokens > opts.maxTokens && out.length > 0) break;
     tokens += n.tokens;
     out.push(hit(n, scores[j]));
@@ -67,8 +95,7 @@ function takeBest(m: NodeMatrix, rows: number[], scores: Float32Array, opts: Ret
 }
 
 export function collapsedTreeRetrieve(m: NodeMatrix, query: Float32Array, opts: RetrieveOptions): QueryHit[] {
-  const rows = Array.from({ length: m.nodes.length }, (_, i) => i);
-  return takeBest(m, rows, m.score(query), opts);
+  return takeBest(m, undefined, m.score(query), opts);
 }
 
 export function treeTraversalRetrieve(m: NodeMatrix, query: Float32Array, opts: RetrieveOptions): QueryHit[] {
@@ -86,7 +113,6 @@ export function treeTraversalRetrieve(m: NodeMatrix, query: Float32Array, opts: 
     selected.push(...best);
     frontier = [...new Set(best.flatMap((b) => m.nodes[b.row].children.map((c) => m.byId.get(c)).filter((r): r is number => r !== undefined)))];
   }
-  selected.sort((a, b) => b.score - a.score);
   const rows = selected.map((s) => s.row);
   const scores = Float32Array.from(selected.map((s) => s.score));
   return takeBest(m, rows, scores, opts);

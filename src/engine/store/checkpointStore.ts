@@ -89,6 +89,9 @@ export interface StoreOptions {
 
 const nowIso = () => new Date().toISOString();
 
+/** At most this long between a finished provider call being written and being fsynced. */
+const FLUSH_DELAY_MS = 50;
+
 function encodeVector(v: Float32Array): string {
   return Buffer.from(v.buffer, v.byteOffset, v.byteLength).toString('base64');
 }
@@ -144,12 +147,17 @@ export class CheckpointStore {
 
   // ---------------------------------------------------------------- writing
 
-  /** Apply a record and make it durable, atomically: both happen or neither does. */
-  commit(record: StoreRecord): void {
+  /**
+   * Apply a record and make it durable, atomically: both happen or neither does. `sync: false` (finished provider
+   * calls) writes the record at once — a killed process loses nothing — but batches its fsync with the next synced
+   * record or a flush within FLUSH_DELAY_MS: one fsync per paid call would serialise a fast provider behind the disk.
+   */
+  commit(record: StoreRecord, opts: { sync?: boolean } = {}): void {
     this.db.run('BEGIN');
     try {
       this.apply(record);
-      const seq = this.persistence.append(encoder.encode(JSON.stringify(record)));
+      const seq = this.persistence.append(encoder.encode(JSON.stringify(record)), opts);
+      if (opts.sync === false) this.scheduleFlush();
       this.setMeta('last_seq', String(seq));
       this.db.run('COMMIT');
       this.lastSeq = seq;
@@ -157,6 +165,19 @@ export class CheckpointStore {
       this.db.run('ROLLBACK');
       throw e;
     }
+  }
+
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private scheduleFlush(): void {
+    this.flushTimer ??= setTimeout(() => {
+      this.flushTimer = undefined;
+      try {
+        this.persistence.flush();
+      } catch {
+        // The persistence remembers the failure; the next commit throws it as a StorageWriteError (the task pauses).
+      }
+    }, FLUSH_DELAY_MS);
+    this.flushTimer.unref?.();
   }
 
   /** Write a new snapshot when the journal has grown enough. Call between documents (export() cannot run in a transaction). */
@@ -176,6 +197,7 @@ export class CheckpointStore {
   }
 
   close(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
     this.persistence.close();
     this.db.close();
   }
@@ -445,7 +467,7 @@ export class CheckpointStore {
         return { value: String(value), usage: { prompt: Number(p), completion: Number(c), embedding: Number(e) } };
       },
       put: (key: string, call: CachedCall) => {
-        this.commit({ op: 'cache/put', key, value: call.value, usage: call.usage, doc });
+        this.commit({ op: 'cache/put', key, value: call.value, usage: call.usage, doc }, { sync: false });
       },
     };
   }

@@ -54,8 +54,14 @@ export interface LoadedState {
 export interface Persistence {
   /** Reads (and, unless read-only, repairs) the index. Throws CorruptIndexError when nothing trustworthy can be opened. */
   load(): LoadedState;
-  /** Appends one record; durable (fsynced) when it returns. Returns its seq (strictly increasing). */
-  append(payload: Uint8Array): number;
+  /**
+   * Appends one record; durable (fsynced) when it returns. Returns its seq (strictly increasing).
+   * With `{ sync: false }` the record is written (it survives the process being killed: it is in the OS's cache) but
+   * its fsync is left to the next synced append or flush() (a power cut may lose it).
+   */
+  append(payload: Uint8Array, opts?: { sync?: boolean }): number;
+  /** fsync records appended with `{ sync: false }`. */
+  flush(): void;
   /**
    * Makes the next seq greater than `lastAppliedSeq`. The store calls it once after replay with the last seq
    * recorded inside its database. It only matters when a snapshot was opened without its journal (copied alone),
@@ -198,6 +204,8 @@ export class FilePersistence implements Persistence {
   /** Set after an fsync failure: the kernel may have dropped the dirty pages, so nothing more can be promised. */
   private broken: StorageWriteError | null = null;
   private writePos = 0;
+  /** Records written since the last fsync (appended with `{ sync: false }`). */
+  private unsynced = false;
   private nextSeq = 1;
   private snapshotSize = 0;
   /** Seq and byte offset of each frame in the current journal, to carry newer records over on compaction. */
@@ -225,7 +233,7 @@ export class FilePersistence implements Persistence {
     }
   }
 
-  append(payload: Uint8Array): number {
+  append(payload: Uint8Array, opts: { sync?: boolean } = {}): number {
     const fd = this.writableFd();
     const seq = this.nextSeq;
     const start = this.writePos;
@@ -240,12 +248,8 @@ export class FilePersistence implements Persistence {
       }
       throw StorageWriteError.from(err, 'write to the journal', this.paths.journal);
     }
-    try {
-      fs.fdatasyncSync(fd);
-    } catch (err) {
-      this.broken = StorageWriteError.from(err, 'flush the journal', this.paths.journal);
-      throw this.broken;
-    }
+    if (opts.sync === false) this.unsynced = true;
+    else this.syncJournal(fd);
     this.writePos = start + FRAME_HEADER_BYTES + payload.length;
     this.frameSeqs.push(seq);
     this.frameOffsets.push(start);
@@ -255,6 +259,20 @@ export class FilePersistence implements Persistence {
 
   skipSeqsThrough(lastAppliedSeq: number): void {
     if (lastAppliedSeq >= this.nextSeq) this.nextSeq = lastAppliedSeq + 1;
+  }
+
+  flush(): void {
+    if (this.unsynced && this.fd !== null) this.syncJournal(this.fd);
+  }
+
+  private syncJournal(fd: number): void {
+    try {
+      fs.fdatasyncSync(fd);
+      this.unsynced = false;
+    } catch (err) {
+      this.broken = StorageWriteError.from(err, 'flush the journal', this.paths.journal);
+      throw this.broken;
+    }
   }
 
   journalBytes(): number {
@@ -330,9 +348,14 @@ export class FilePersistence implements Persistence {
   close(): void {
     if (this.fd !== null) {
       try {
+        if (this.unsynced) fs.fdatasyncSync(this.fd);
+      } catch {
+        // The records are written; only their fsync failed, and a power cut is all that could lose them now.
+      }
+      try {
         fs.closeSync(this.fd);
       } catch {
-        // Already closed or the device vanished; nothing left to flush (every append was fsynced).
+        // Already closed or the device vanished.
       }
     }
     this.fd = null;
@@ -537,6 +560,10 @@ export class MemoryPersistence implements Persistence {
 
   load(): LoadedState {
     return { snapshot: this.snapshot, entries: this.entries.slice(), warnings: [] };
+  }
+
+  flush(): void {
+    // Nothing to make durable.
   }
 
   append(payload: Uint8Array): number {
