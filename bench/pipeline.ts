@@ -26,6 +26,8 @@ export interface PipelineBenchResult {
   runs: PipelineRun[];
   /** seconds per MB at each fraction relative to the full corpus: ~1.0 everywhere means linear. */
   scaling: { fraction: number; seconds_per_mb: number; relative_to_full: number }[];
+  /** Least-squares line seconds = fixed_s + per_mb_s × MB through the runs, and how well it fits (R²). */
+  linear_fit: { fixed_s: number; per_mb_s: number; r2: number };
   query: { nodes: number; first_query_ms: number; p50_ms: number; p95_ms: number; queries: number };
   retrieval: { questions: number; hit_at_5: number };
 }
@@ -102,6 +104,18 @@ export async function runPipelineBench(fractions = [0.25, 0.5, 1]): Promise<Pipe
       relative_to_full: Math.round((r.seconds / r.megabytes / fullRate) * 100) / 100,
     }));
 
+    const xs = runs.map((r) => r.megabytes);
+    const ys = runs.map((r) => r.seconds);
+    const mx = xs.reduce((a, b) => a + b, 0) / xs.length;
+    const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+    const sxy = xs.reduce((a, x, i) => a + (x - mx) * (ys[i] - my), 0);
+    const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+    const slope = sxx ? sxy / sxx : 0;
+    const intercept = my - slope * mx;
+    const ssRes = ys.reduce((a, y, i) => a + (y - (intercept + slope * xs[i])) ** 2, 0);
+    const ssTot = ys.reduce((a, y) => a + (y - my) ** 2, 0);
+    const linearFit = { fixed_s: Math.round(intercept * 100) / 100, per_mb_s: Math.round(slope * 1000) / 1000, r2: ssTot ? Math.round((1 - ssRes / ssTot) * 10000) / 10000 : 1 };
+
     // Query latency and quality over the full index, in-process (as the extension's worker and `raptor query` run it).
     const index = await RaptorIndex.open({ root: fullFolder || path.join(work, 'sotu-100'), readOnly: true });
     const questions = (JSON.parse(fs.readFileSync(path.join(repo, 'test', 'fixtures', 'sotu-questions.json'), 'utf8')) as {
@@ -126,6 +140,7 @@ export async function runPipelineBench(fractions = [0.25, 0.5, 1]): Promise<Pipe
     return {
       runs,
       scaling,
+      linear_fit: linearFit,
       query: {
         nodes,
         first_query_ms: Math.round(firstQueryMs),
