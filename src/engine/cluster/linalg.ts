@@ -101,18 +101,10 @@ export function cholesky(a: Float64Array, d: number, out: Float64Array): boolean
 }
 
 /**
- * Eigen-decomposition of a symmetric tridiagonal matrix (diagonal `diag`, sub-diagonal `off`, both length m;
- * off[m-1] unused) by the implicit QL method with Wilkinson shifts (EISPACK tql2). O(m²) per eigenvalue with
- * vectors, against Jacobi's many O(m³) sweeps: Lanczos hands us exactly this shape, often thousands of times
- * per corpus. Returns eigenvalues in descending order and the matching eigenvectors as columns of `vectors`.
+ * The implicit QL iteration on (d, e) in place (EISPACK tql2/tql1). With `z` (an m×m identity on entry) it also
+ * accumulates the eigenvectors, z[k*m + i] being component k of eigenvector i; without, only the eigenvalues.
  */
-export function tridiagonalEigen(diag: Float64Array, off: Float64Array, m: number): { values: Float64Array; vectors: Float64Array } {
-  const d = Float64Array.from(diag.subarray(0, m));
-  const e = new Float64Array(m);
-  for (let i = 0; i + 1 < m; i++) e[i] = off[i];
-  // z is stored column-major-by-row: z[k*m + i] is component k of eigenvector i.
-  const z = new Float64Array(m * m);
-  for (let i = 0; i < m; i++) z[i * m + i] = 1;
+function implicitQl(d: Float64Array, e: Float64Array, m: number, z: Float64Array | null): void {
   for (let l = 0; l < m; l++) {
     let iter = 0;
     for (;;) {
@@ -149,11 +141,13 @@ export function tridiagonalEigen(diag: Float64Array, off: Float64Array, m: numbe
         p = s * r;
         d[i + 1] = g + p;
         g = c * r - b;
-        for (let k = 0; k < m; k++) {
-          const row = k * m;
-          f = z[row + i + 1];
-          z[row + i + 1] = s * z[row + i] + c * f;
-          z[row + i] = c * z[row + i] - s * f;
+        if (z) {
+          for (let k = 0; k < m; k++) {
+            const row = k * m;
+            f = z[row + i + 1];
+            z[row + i + 1] = s * z[row + i] + c * f;
+            z[row + i] = c * z[row + i] - s * f;
+          }
         }
       }
       if (underflow) continue;
@@ -162,6 +156,22 @@ export function tridiagonalEigen(diag: Float64Array, off: Float64Array, m: numbe
       e[mm] = 0;
     }
   }
+}
+
+/**
+ * Eigen-decomposition of a symmetric tridiagonal matrix (diagonal `diag`, sub-diagonal `off`, both length m;
+ * off[m-1] unused) by the implicit QL method with Wilkinson shifts (EISPACK tql2). O(m²) per eigenvalue with
+ * vectors, against Jacobi's many O(m³) sweeps: Lanczos hands us exactly this shape, often thousands of times
+ * per corpus. Returns eigenvalues in descending order and the matching eigenvectors as columns of `vectors`.
+ */
+export function tridiagonalEigen(diag: Float64Array, off: Float64Array, m: number): { values: Float64Array; vectors: Float64Array } {
+  const d = Float64Array.from(diag.subarray(0, m));
+  const e = new Float64Array(m);
+  for (let i = 0; i + 1 < m; i++) e[i] = off[i];
+  // z is stored column-major-by-row: z[k*m + i] is component k of eigenvector i.
+  const z = new Float64Array(m * m);
+  for (let i = 0; i < m; i++) z[i * m + i] = 1;
+  implicitQl(d, e, m, z);
   const order = Array.from({ length: m }, (_, i) => i).sort((i, j) => d[j] - d[i] || i - j);
   const values = new Float64Array(m);
   const vectors = new Float64Array(m * m);
@@ -231,48 +241,7 @@ export function tridiagonalEigenvalues(diag: Float64Array, off: Float64Array, m:
   const d = Float64Array.from(diag.subarray(0, m));
   const e = new Float64Array(m);
   for (let i = 0; i + 1 < m; i++) e[i] = off[i];
-  for (let l = 0; l < m; l++) {
-    let iter = 0;
-    for (;;) {
-      let mm = l;
-      for (; mm < m - 1; mm++) {
-        const dd = Math.abs(d[mm]) + Math.abs(d[mm + 1]);
-        if (Math.abs(e[mm]) <= 2.220446049250313e-16 * dd) break;
-      }
-      if (mm === l || ++iter > 60) break;
-      let g = (d[l + 1] - d[l]) / (2 * e[l]);
-      let r = hypot(g, 1);
-      g = d[mm] - d[l] + e[l] / (g + (g >= 0 ? r : -r));
-      let s = 1;
-      let c = 1;
-      let p = 0;
-      let i = mm - 1;
-      let underflow = false;
-      for (; i >= l; i--) {
-        const f = s * e[i];
-        const b = c * e[i];
-        r = hypot(f, g);
-        e[i + 1] = r;
-        if (r === 0) {
-          d[i + 1] -= p;
-          e[mm] = 0;
-          underflow = true;
-          break;
-        }
-        s = f / r;
-        c = g / r;
-        g = d[i + 1] - p;
-        r = (d[i] - g) * s + 2 * c * b;
-        p = s * r;
-        d[i + 1] = g + p;
-        g = c * r - b;
-      }
-      if (underflow) continue;
-      d[l] -= p;
-      e[l] = g;
-      e[mm] = 0;
-    }
-  }
+  implicitQl(d, e, m, null);
   return d.sort().reverse();
 }
 
