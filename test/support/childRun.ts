@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import type { OpenAIServerStats } from './openaiServer';
+import { createRng } from '../../src/engine/cluster/random';
 
 const repo = path.join(__dirname, '..', '..');
 
@@ -208,16 +209,9 @@ export function until(predicate: () => boolean, ms = 60_000, everyMs = 2): Promi
   });
 }
 
-/** Seeded uniform [0,1) (mulberry32), so "random" kill moments and offsets are the same on every run. */
+/** Seeded uniform [0,1) (the engine's mulberry32), so "random" kill moments and offsets are the same on every run. */
 export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  return createRng(seed).next;
 }
 
 /** Copy a folder (documents and their .raptor index), keeping mtimes so the copy's documents look unchanged. */

@@ -8,7 +8,10 @@
 import { createHash } from 'node:crypto';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { createRng } from '../../src/engine/cluster/random';
 import { countTokens, decodeTokens, encodeTokens } from '../../src/engine/tokenizer';
+
+const seededUniform = (seed: number) => createRng(seed).next;
 
 export type FaultKind =
   | 'rate-limit' // 429 with Retry-After (seconds) — or retry-after-ms when retryAfterMs is set
@@ -106,22 +109,12 @@ export function deterministicSummary(content: string, maxTokens: number, summary
 /** Deterministic unit vector seeded by the text. */
 export function deterministicEmbedding(text: string, dimension: number): number[] {
   const seed = createHash('sha256').update(text).digest().readUInt32LE(0);
-  const rand = mulberry32(seed);
+  const rand = seededUniform(seed);
   const v = Array.from({ length: dimension }, () => rand() * 2 - 1);
   const norm = Math.hypot(...v) || 1;
   return v.map((x) => x / norm);
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function emptyStats(): OpenAIServerStats {
   return {
@@ -151,7 +144,7 @@ export async function startOpenAIServer(opts: OpenAIServerOptions = {}): Promise
   let latencyMs = opts.latencyMs ?? 0;
   const dimension = opts.dimension ?? 64;
   const summaryWords = opts.summaryWords ?? 80;
-  let rand = mulberry32(opts.seed ?? 1);
+  let rand = seededUniform(opts.seed ?? 1);
   let stats = emptyStats();
   let inFlight = 0;
   const sockets = new Set<import('node:net').Socket>();
@@ -313,7 +306,7 @@ export async function startOpenAIServer(opts: OpenAIServerOptions = {}): Promise
     },
     setFaults(f: FaultOptions) {
       faults = { ...f };
-      rand = mulberry32(opts.seed ?? 1);
+      rand = seededUniform(opts.seed ?? 1);
     },
     setLatency(ms: number) {
       latencyMs = ms;
