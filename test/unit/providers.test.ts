@@ -173,8 +173,8 @@ describe('providers: OpenAI-compatible summarizer and embedder over a loopback s
     assert.equal(server.stats.maxConcurrency, 3);
   });
 
-  it('keeps every 60-s window at the server within requestsPerMinute (clock running 100× fast)', async () => {
-    const speed = 100;
+  it('keeps every 60-s window at the server within requestsPerMinute (clock running 20× fast)', async () => {
+    const speed = 20; // 3-s windows: scheduling jitter on a loaded 2-core machine stays far below the window
     const start = Date.now();
     const fast: Clock = {
       now: () => start + (Date.now() - start) * speed,
@@ -184,13 +184,13 @@ describe('providers: OpenAI-compatible summarizer and embedder over a loopback s
     await Promise.all(Array.from({ length: 10 }, (_, i) => r.summarizer.summarize({ texts: texts(i), maxTokens: 30 }, { signal: never })));
     const ts = server.stats.timestamps;
     assert.equal(ts.length, 10);
-    const windowMs = (60_000 / speed) * 0.98; // 2% for the hop from limiter to server
+    const windowMs = (60_000 / speed) * 0.95; // 5% for the hop from limiter to server
     const worst = Math.max(...ts.map((t) => ts.filter((u) => u >= t && u < t + windowMs).length));
     assert.equal(worst, 4);
   });
 
   it('keeps tokens per minute within tokensPerMinute (reserve, then correct with actual usage)', async () => {
-    const speed = 100;
+    const speed = 20; // 3-s windows: scheduling jitter on a loaded 2-core machine stays far below the window
     const start = Date.now();
     const fast: Clock = {
       now: () => start + (Date.now() - start) * speed,
@@ -204,7 +204,7 @@ describe('providers: OpenAI-compatible summarizer and embedder over a loopback s
     assert.ok(perCall > 60 && perCall * 3 <= 300, `a call is ${perCall} tokens`);
     // Reservation is prompt + max_tokens (≈110), so 2 fit in the first window, not the 3 actual usage would allow.
     const ts = server.stats.timestamps;
-    const windowMs = (60_000 / speed) * 0.98;
+    const windowMs = (60_000 / speed) * 0.95;
     const worst = Math.max(...ts.map((t) => ts.filter((u) => u >= t && u < t + windowMs).length));
     assert.ok(worst * perCall <= 300, `${worst} calls of ${perCall} tokens in one window`);
   });
