@@ -137,6 +137,24 @@ describe('DashboardSession', () => {
     assert.deepEqual(sent[0], { type: 'state/snapshot', task: null, failed: [], progress: null, history: [] });
   });
 
+  it('sends a whole snapshot once an index appears after an empty one (changes alone cannot fill it in)', async () => {
+    const { session, sent, controller, timers } = setup({ noIndex: true });
+    await session.receive({ type: 'webview/ready' });
+    assert.equal(sent.length, 1);
+    controller.current = status([doc('a.md', 'completed'), doc('b.md', 'failed', 'Bad file.')], 'completed');
+    controller.emit({ type: 'task/state', state: 'completed', message: null });
+    timers.fireAll();
+    const last = sent.at(-1)!;
+    assert.equal(last.type, 'state/snapshot');
+    assert.ok(last.type === 'state/snapshot');
+    assert.equal(last.task?.status, 'completed');
+    assert.deepEqual(last.failed, [{ path: 'b.md', error: 'Bad file.', retryCount: 0 }]);
+    // From then on, changes again.
+    controller.emit({ type: 'task/state', state: 'running', message: null });
+    timers.fireAll();
+    assert.equal(sent.at(-1)!.type, 'state/event');
+  });
+
   it('drops and logs malformed or unknown messages without acting', async () => {
     const { session, sent, logs, controller } = setup();
     for (const raw of [

@@ -52,6 +52,8 @@ export interface DashboardSessionOptions {
 
 export class DashboardSession {
   private ready = false;
+  /** The last snapshot had no task (no index loaded yet, e.g. just after a reload): changes alone cannot fill it in. */
+  private snapshotWithoutTask = false;
   private taskEvent: DashboardEvent | undefined;
   private progressEvent: DashboardEvent | undefined;
   /** Latest state per document since the last flush (a document that flips twice is sent once). */
@@ -191,6 +193,12 @@ export class DashboardSession {
       this.post({ type: 'history/reset', history: [...history.samples()] });
       this.markHistorySent();
     }
+    // The page was given an empty snapshot and an index has appeared since: send it whole.
+    if (this.snapshotWithoutTask && this.options.controller.getStatus()) {
+      this.clearPendingChanges();
+      this.post(this.buildSnapshot());
+      return;
+    }
     // Documents first, then counts, then the task state, so the page never shows a state its counts contradict.
     const events = [...this.documentEvents.values()];
     if (this.progressEvent) events.push(this.progressEvent);
@@ -218,6 +226,7 @@ export class DashboardSession {
   private buildSnapshot(): SnapshotMessage {
     const status = this.options.controller.getStatus();
     const history = this.options.history;
+    this.snapshotWithoutTask = !status;
     const snapshot: SnapshotMessage = {
       type: 'state/snapshot',
       task: status ? summarizeTask(status) : null,
