@@ -5,7 +5,7 @@ import { dashboardCsp, renderDashboardHtml } from '../../src/extension/dashboard
 import { ProgressHistory } from '../../src/extension/dashboard/progressHistory';
 import type { DocumentStatus, EngineEvent, TaskStatus } from '../../src/engine/types';
 import { hostToPageMessageSchema, type HostToPageMessage, type ProgressEvent } from '../../src/protocol/dashboard';
-import type { Timers } from '../../src/protocol/pendingReplies';
+import { ManualTimers } from '../support/manualTimers';
 
 const tokens = { prompt: 0, completion: 0, embedding: 0, total: 0 };
 
@@ -65,24 +65,6 @@ class FakeController implements DashboardActions {
   openDocument = (path: string) => this.act(`openDocument:${path}`);
 }
 
-class ManualTimers implements Timers {
-  private next = 1;
-  readonly pending = new Map<number, () => void>();
-  setTimeout(fn: () => void): unknown {
-    const id = this.next++;
-    this.pending.set(id, fn);
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-  fireAll(): void {
-    for (const [id, fn] of [...this.pending]) {
-      this.pending.delete(id);
-      fn();
-    }
-  }
-}
 
 function setup(options: { noIndex?: boolean } = {}) {
   const controller = new FakeController(

@@ -1,27 +1,9 @@
 // Replies are matched to requests by id; every way a request ends clears it.
 import { strict as assert } from 'assert';
 import type { PageRequest } from '../../src/protocol/dashboard';
-import { PendingReplies, RequestFailedError, type Timers } from '../../src/protocol/pendingReplies';
+import { PendingReplies, RequestFailedError } from '../../src/protocol/pendingReplies';
+import { ManualTimers } from '../support/manualTimers';
 
-/** Timers the test fires by hand: no waiting, no timing assertions. */
-class ManualTimers implements Timers {
-  private next = 1;
-  readonly pending = new Map<number, () => void>();
-  setTimeout(fn: () => void): unknown {
-    const id = this.next++;
-    this.pending.set(id, fn);
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-  fireAll(): void {
-    for (const [id, fn] of [...this.pending]) {
-      this.pending.delete(id);
-      fn();
-    }
-  }
-}
 
 function setup(post?: (m: PageRequest) => void) {
   const sent: PageRequest[] = [];

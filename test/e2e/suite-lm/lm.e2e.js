@@ -12,15 +12,8 @@ const vscode = require('vscode');
 
 const CONSENT = /may not use the language model raptor-e2e\/fake-family yet/;
 
-async function waitFor(what, fn, timeoutMs = 120000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const { waitFor: waitLonger } = require('../waitFor');
+const waitFor = (what, fn, timeoutMs = 120000) => waitLonger(what, fn, timeoutMs);
 
 const phase = vscode.workspace.getConfiguration('raptorE2e').get('phase');
 const ws = () => vscode.workspace.workspaceFolders[0].uri.fsPath;

@@ -7,15 +7,7 @@ const vscode = require('vscode');
 
 const EXTENSION_ID = 'raptor-index.raptor-index';
 
-async function waitFor(what, fn, timeoutMs = 150000) {
-  const t0 = Date.now();
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+const { waitFor } = require('../waitFor');
 
 describe('RAPTOR Index in a real VS Code', function () {
   let api;
