@@ -383,6 +383,11 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`raptor: ${e.message}\n`);
       return EXIT.badInput;
     }
+    if (e instanceof Error && e.name === 'StorageWriteError') {
+      // The disk refused a write (full, read-only): what was committed before is intact; the message says what to do.
+      process.stderr.write(`raptor: ${e.message}\n`);
+      return EXIT.taskFailed;
+    }
     process.stderr.write(`raptor: unexpected error: ${e instanceof Error ? e.message : String(e)}\n`);
     if (process.env.DEBUG) process.stderr.write(`${e instanceof Error ? e.stack : ''}\n`);
     return EXIT.internal;
