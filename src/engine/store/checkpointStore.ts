@@ -326,13 +326,8 @@ export class CheckpointStore {
           [r.key, r.value, r.usage.prompt, r.usage.completion, r.usage.embedding],
         );
         // A paid call is accounted the moment it is durable, so a kill never loses what was spent.
-        if (r.doc) {
-          db.run(
-            `UPDATE documents SET prompt_tokens = prompt_tokens + ?, completion_tokens = completion_tokens + ?, embedding_tokens = embedding_tokens + ? WHERE path = ?`,
-            [r.usage.prompt, r.usage.completion, r.usage.embedding, r.doc],
-          );
-        }
-        this.addTaskTokens(r.usage);
+        if (r.doc) this.apply({ op: 'doc/usage', path: r.doc, usage: r.usage });
+        else this.addTaskTokens(r.usage);
         return;
       case 'meta/set':
         this.setMeta(r.key, r.value);
