@@ -2,21 +2,15 @@
 // glue only; what the page may ask and what it is sent lives in DashboardSession (tested without vscode).
 import { randomBytes } from 'node:crypto';
 import * as vscode from 'vscode';
-import type { EngineEvent, TaskStatus } from '../../engine/types';
+import type { EngineEvent } from '../../engine/types';
 import { pageStateSchema } from '../../protocol/dashboard';
 import { renderDashboardHtml } from './dashboardHtml';
 import { DashboardSession, type DashboardActions } from './dashboardSession';
 import { ProgressHistory } from './progressHistory';
 
+/** The session's actions, with a subscription the extension can own as a vscode.Disposable. */
 export interface DashboardController extends DashboardActions {
-  getStatus(): TaskStatus | undefined;
   onEvent(listener: (e: EngineEvent) => void): vscode.Disposable;
-  pause(): Promise<void>;
-  resume(): Promise<void>;
-  cancel(): Promise<void>;
-  retryFailed(): Promise<void>;
-  retryDocument(path: string): Promise<void>;
-  openDocument(path: string): Promise<void>;
 }
 
 export const DASHBOARD_VIEW_TYPE = 'raptorIndex.dashboard';
