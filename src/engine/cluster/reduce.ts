@@ -221,7 +221,7 @@ export function fuzzyKnnGraph(data: Float64Array, n: number, d: number, k: numbe
 /** fuzzyKnnGraph from neighbour lists already found. */
 export function fuzzySimplicialSet(indices: Int32Array, distances: Float64Array, n: number, k: number): SparseGraph {
   const target = Math.log2(k + 1); // UMAP counts the point itself among its n_neighbors
-  const directed = new Map<number, number>(); // key i*n+j → membership
+  const membership = new Float64Array(n * k); // directed memberships, aligned with `indices`
   for (let i = 0; i < n; i++) {
     const base = i * k;
     let rho = 0;
@@ -254,30 +254,72 @@ export function fuzzySimplicialSet(indices: Int32Array, distances: Float64Array,
       const j = indices[base + t];
       if (j < 0) continue;
       const gap = distances[base + t] - rho;
-      const w = gap > 0 ? Math.exp(-gap / Math.max(sigma, 1e-12)) : 1;
-      directed.set(i * n + j, w);
+      membership[base + t] = gap > 0 ? Math.exp(-gap / Math.max(sigma, 1e-12)) : 1;
     }
   }
-  const rows: Map<number, number>[] = Array.from({ length: n }, () => new Map());
-  for (const [key, w] of directed) {
-    const i = Math.floor(key / n);
-    const j = key - i * n;
-    const back = directed.get(j * n + i) ?? 0;
-    const u = w + back - w * back;
-    rows[i].set(j, u);
-    rows[j].set(i, u);
+  // Fuzzy union A + Aᵀ − A∘Aᵀ row by row: each row's own memberships (A) and those pointing at it (Aᵀ, gathered by
+  // a counting sort on the target), merged through two dense scratch rows. Typed arrays throughout: this runs on
+  // tens of thousands of edges per global pass.
+  const inOffsets = new Int32Array(n + 1);
+  for (let e = 0; e < n * k; e++) if (indices[e] >= 0) inOffsets[indices[e] + 1]++;
+  for (let i = 0; i < n; i++) inOffsets[i + 1] += inOffsets[i];
+  const inSources = new Int32Array(inOffsets[n]);
+  const inWeights = new Float64Array(inOffsets[n]);
+  const fill = inOffsets.slice(0, n);
+  for (let i = 0; i < n; i++) {
+    for (let t = 0; t < k; t++) {
+      const j = indices[i * k + t];
+      if (j < 0) continue;
+      inSources[fill[j]] = i;
+      inWeights[fill[j]++] = membership[i * k + t];
+    }
   }
+  const own = new Float64Array(n);
+  const back = new Float64Array(n);
+  const seen = new Uint8Array(n);
   const offsets = new Int32Array(n + 1);
-  for (let i = 0; i < n; i++) offsets[i + 1] = offsets[i] + rows[i].size;
+  const rowColumns: Int32Array[] = new Array(n);
+  const rowWeights: Float64Array[] = new Array(n);
+  const scratch = new Int32Array(k + inOffsets[n]);
+  for (let i = 0; i < n; i++) {
+    let size = 0;
+    for (let t = 0; t < k; t++) {
+      const j = indices[i * k + t];
+      if (j < 0) continue;
+      own[j] = membership[i * k + t];
+      if (!seen[j]) {
+        seen[j] = 1;
+        scratch[size++] = j;
+      }
+    }
+    for (let p = inOffsets[i]; p < inOffsets[i + 1]; p++) {
+      const j = inSources[p];
+      back[j] = inWeights[p];
+      if (!seen[j]) {
+        seen[j] = 1;
+        scratch[size++] = j;
+      }
+    }
+    const cols = scratch.slice(0, size).sort();
+    const ws = new Float64Array(size);
+    for (let p = 0; p < size; p++) {
+      const j = cols[p];
+      const a = own[j];
+      const b = back[j];
+      ws[p] = a + b - a * b;
+      own[j] = 0;
+      back[j] = 0;
+      seen[j] = 0;
+    }
+    rowColumns[i] = cols;
+    rowWeights[i] = ws;
+    offsets[i + 1] = offsets[i] + size;
+  }
   const columns = new Int32Array(offsets[n]);
   const weights = new Float64Array(offsets[n]);
   for (let i = 0; i < n; i++) {
-    let p = offsets[i];
-    for (const j of [...rows[i].keys()].sort((a, b) => a - b)) {
-      columns[p] = j;
-      weights[p] = rows[i].get(j)!;
-      p++;
-    }
+    columns.set(rowColumns[i], offsets[i]);
+    weights.set(rowWeights[i], offsets[i]);
   }
   return { offsets, columns, weights };
 }
