@@ -7,6 +7,7 @@
 // random-walk-normalised coordinates, which is what makes a Gaussian mixture on it behave like spectral clustering.
 // `pca` (linear, cheapest) is kept for comparison and as the fallback for tiny inputs.
 import { throwIfAborted } from '../ports';
+import { GRAM_WASM_BASE64 } from './gramKernel';
 import { topTridiagonalEigen } from './linalg';
 import { optimizeLayout } from './layout';
 import { pcaScores } from './pca';
@@ -32,73 +33,121 @@ export interface ReduceOptions {
  * rows). Float32 storage halves the memory; cosine distances need nowhere near double precision.
  */
 export class PairwiseSimilarity {
+  /** Pair (i, j) is at values[i * stride + j]. */
   readonly values: Float32Array;
+  readonly stride: number;
   constructor(
     data: Float64Array,
     readonly n: number,
     d: number,
   ) {
-    this.values = new Float32Array(n * n);
-    const values = this.values;
-    // Register-tiled: 2 rows × 4 rows at a time (8 accumulators, 6 loads per 8 multiply-adds), over column
-    // blocks that stay in cache. Each unordered pair is summed in the same order whichever tile computes it.
-    const BLOCK = 64;
-    for (let j0 = 0; j0 < n; j0 += BLOCK) {
-      const j1 = Math.min(n, j0 + BLOCK);
-      for (let i = 0; i < j1; i += 2) {
-        const i2 = Math.min(i + 1, n - 1);
-        const oa = i * d;
-        const ob = i2 * d;
-        let j = Math.max(j0, i - (i % 4));
-        for (; j + 3 < j1; j += 4) {
-          const o0 = j * d;
-          const o1 = o0 + d;
-          const o2 = o1 + d;
-          const o3 = o2 + d;
-          let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0; // prettier-ignore
-          for (let t = 0; t < d; t++) {
-            const xa = data[oa + t];
-            const xb = data[ob + t];
-            const y0 = data[o0 + t];
-            const y1 = data[o1 + t];
-            const y2 = data[o2 + t];
-            const y3 = data[o3 + t];
-            a0 += xa * y0;
-            a1 += xa * y1;
-            a2 += xa * y2;
-            a3 += xa * y3;
-            b0 += xb * y0;
-            b1 += xb * y1;
-            b2 += xb * y2;
-            b3 += xb * y3;
-          }
-          store(values, n, i, j, a0, a1, a2, a3);
-          if (i2 !== i) store(values, n, i2, j, b0, b1, b2, b3);
-        }
-        for (; j < j1; j++) {
-          const oj = j * d;
-          let a = 0;
-          let b = 0;
-          for (let t = 0; t < d; t++) {
-            a += data[oa + t] * data[oj + t];
-            b += data[ob + t] * data[oj + t];
-          }
-          values[i * n + j] = a;
-          values[j * n + i] = a;
-          if (i2 !== i) {
-            values[i2 * n + j] = b;
-            values[j * n + i2] = b;
-          }
-        }
-      }
-    }
-    for (let i = 0; i < n; i++) values[i * n + i] = 1;
+    ({ values: this.values, stride: this.stride } = gramWasm(data, n, d) ?? gramJs(data, n, d));
   }
 
   /** The similarities restricted to `rows` (indices into this matrix), in that order. */
   of(rows: ArrayLike<number>): RowSimilarity {
     return { matrix: this, rows };
   }
+}
+
+/**
+ * The Gram matrix with the SIMD kernel in gram.wat (~5× the loop below); undefined where WebAssembly SIMD is
+ * unavailable. Each call gets its own memory, sized to the job and released with it.
+ */
+export function gramWasm(data: Float64Array, n: number, d: number): Gram | undefined {
+  const module = gramModule();
+  if (!module) return undefined;
+  const n4 = Math.ceil(n / 4) * 4;
+  const d4 = Math.ceil(d / 4) * 4;
+  const rowsBytes = n4 * d4 * 4;
+  const bytes = rowsBytes + n4 * n4 * 4;
+  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
+  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
+  const rows = new Float32Array(memory.buffer, 0, n4 * d4);
+  for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) rows[i * d4 + t] = data[i * d + t];
+  const gramBlock = exports.gramBlock as (data: number, n: number, d: number, out: number, j0: number) => void;
+  for (let j0 = 0; j0 < n4; j0 += 64) gramBlock(0, n4, d4, rowsBytes, j0);
+  const values = new Float32Array(memory.buffer, rowsBytes, n4 * n4);
+  for (let i = 0; i < n; i++) values[i * n4 + i] = 1;
+  return { values, stride: n4 };
+}
+
+let compiledGram: WebAssembly.Module | null | undefined;
+
+function gramModule(): WebAssembly.Module | undefined {
+  if (compiledGram === undefined) {
+    try {
+      compiledGram = new WebAssembly.Module(Buffer.from(GRAM_WASM_BASE64, 'base64'));
+    } catch {
+      compiledGram = null; // no SIMD in this runtime: the JavaScript loop serves
+    }
+  }
+  return compiledGram ?? undefined;
+}
+
+/** The Gram matrix in plain JavaScript (float64 sums stored as float32). */
+export function gramJs(data: Float64Array, n: number, d: number): Gram {
+  const values = new Float32Array(n * n);
+  // Register-tiled: 2 rows × 4 rows at a time (8 accumulators, 6 loads per 8 multiply-adds), over column
+  // blocks that stay in cache. Each unordered pair is summed in the same order whichever tile computes it.
+  const BLOCK = 64;
+  for (let j0 = 0; j0 < n; j0 += BLOCK) {
+    const j1 = Math.min(n, j0 + BLOCK);
+    for (let i = 0; i < j1; i += 2) {
+      const i2 = Math.min(i + 1, n - 1);
+      const oa = i * d;
+      const ob = i2 * d;
+      let j = Math.max(j0, i - (i % 4));
+      for (; j + 3 < j1; j += 4) {
+        const o0 = j * d;
+        const o1 = o0 + d;
+        const o2 = o1 + d;
+        const o3 = o2 + d;
+        let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0; // prettier-ignore
+        for (let t = 0; t < d; t++) {
+          const xa = data[oa + t];
+          const xb = data[ob + t];
+          const y0 = data[o0 + t];
+          const y1 = data[o1 + t];
+          const y2 = data[o2 + t];
+          const y3 = data[o3 + t];
+          a0 += xa * y0;
+          a1 += xa * y1;
+          a2 += xa * y2;
+          a3 += xa * y3;
+          b0 += xb * y0;
+          b1 += xb * y1;
+          b2 += xb * y2;
+          b3 += xb * y3;
+        }
+        store(values, n, i, j, a0, a1, a2, a3);
+        if (i2 !== i) store(values, n, i2, j, b0, b1, b2, b3);
+      }
+      for (; j < j1; j++) {
+        const oj = j * d;
+        let a = 0;
+        let b = 0;
+        for (let t = 0; t < d; t++) {
+          a += data[oa + t] * data[oj + t];
+          b += data[ob + t] * data[oj + t];
+        }
+        values[i * n + j] = a;
+        values[j * n + i] = a;
+        if (i2 !== i) {
+          values[i2 * n + j] = b;
+          values[j * n + i2] = b;
+        }
+      }
+    }
+  }
+  for (let i = 0; i < n; i++) values[i * n + i] = 1;
+  return { values, stride: n };
+}
+
+/** A Gram matrix, row-major with `stride` floats per row (the WebAssembly one pads rows to a multiple of 4). */
+export interface Gram {
+  values: Float32Array;
+  stride: number;
 }
 
 export interface RowSimilarity {
@@ -172,7 +221,7 @@ export function nearestNeighborsFromSimilarity(similarity: RowSimilarity, k: num
   const lists = new NeighborLists(n, k);
   const values = matrix.values;
   for (let i = 0; i < n; i++) {
-    const oi = rows[i] * matrix.n;
+    const oi = rows[i] * matrix.stride;
     for (let j = i + 1; j < n; j++) {
       const dist = Math.max(0, 1 - values[oi + rows[j]]);
       lists.insert(i, j, dist);
