@@ -389,6 +389,8 @@ export interface BicSearchOptions {
    * the side RAPTOR wants — more, smaller, purer global topics — and it is measured in bench/cluster.ts.
    */
   sampleAbove?: number;
+  /** Run the winner's EM on to the final tolerance (default true); off when another fit will start from it. */
+  finish?: boolean;
 }
 
 /**
@@ -409,8 +411,10 @@ export function selectGmmByBic(x: Float64Array, n: number, d: number, opts: BicS
     const rows = order.slice(0, sample).sort((a, b) => a - b);
     const sub = new Float64Array(sample * d);
     rows.forEach((r, i) => sub.set(x.subarray(r * d, r * d + d), i * d));
-    const chosen = selectGmmByBic(sub, sample, d, { ...opts, sampleAbove: undefined, gmm: { ...opts.gmm, bicPoints: n } });
+    const chosen = selectGmmByBic(sub, sample, d, { ...opts, sampleAbove: undefined, gmm: { ...opts.gmm, bicPoints: n }, finish: false });
     throwIfAborted(opts.signal);
+    // The sample's winner was left at the sweep's tolerance (finish: false): the refit on everything runs EM on to
+    // the final one anyway, so converging on the sample first only doubled the work.
     return refitGmm(x, n, d, chosen, opts.gmm);
   }
   const kMax = Math.max(1, Math.min(opts.maxClusters, n) - 1);
@@ -476,5 +480,5 @@ export function selectGmmByBic(x: Float64Array, n: number, d: number, opts: BicS
     const f = fits.get(k)!;
     if (!best || f.bic < best.bic) best = f;
   }
-  return sweepTol > finalTol ? continueEm(x, n, d, best!, opts.gmm) : best!;
+  return sweepTol > finalTol && opts.finish !== false ? continueEm(x, n, d, best!, opts.gmm) : best!;
 }
