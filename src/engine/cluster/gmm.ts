@@ -58,10 +58,9 @@ export function fitGmm(x: Float64Array, n: number, d: number, k: number, seed: n
     meanLogLikelihood: -Infinity,
     bic: Infinity,
   };
-  const labels = kmeans(x, n, d, k, rng, 30);
-  for (let i = 0; i < n; i++) fit.resp[i * k + labels[i]] = 1;
-  mStep(x, n, d, fit, reg, covariance);
-  return runEm(x, n, d, fit, opts);
+  const post = Posteriors.ofLabels(kmeans(x, n, d, k, rng, 30));
+  mStep(x, n, d, fit, post, reg, covariance);
+  return runEm(x, n, d, fit, post, opts);
 }
 
 /**
@@ -81,9 +80,10 @@ export function refitGmm(x: Float64Array, n: number, d: number, start: GmmFit, o
     meanLogLikelihood: -Infinity,
     bic: Infinity,
   };
-  eStep(x, n, d, fit);
-  mStep(x, n, d, fit, opts.regCovar ?? 1e-6, opts.covariance ?? 'full');
-  return runEm(x, n, d, fit, opts);
+  const post = new Posteriors(n, n);
+  eStep(x, n, d, fit, post);
+  mStep(x, n, d, fit, post, opts.regCovar ?? 1e-6, opts.covariance ?? 'full');
+  return runEm(x, n, d, fit, post, opts);
 }
 
 /**
@@ -94,24 +94,26 @@ const SWEEP_TOL = 1e-2;
 
 /** Run EM on from a fit's parameters (e.g. one stopped at a looser tolerance) to convergence. */
 export function continueEm(x: Float64Array, n: number, d: number, fit: GmmFit, opts: GmmOptions = {}): GmmFit {
-  return runEm(x, n, d, { ...fit, weights: Float64Array.from(fit.weights), means: Float64Array.from(fit.means), chol: Float64Array.from(fit.chol), logDet: Float64Array.from(fit.logDet), resp: Float64Array.from(fit.resp) }, opts);
+  const copy = { ...fit, weights: Float64Array.from(fit.weights), means: Float64Array.from(fit.means), chol: Float64Array.from(fit.chol), logDet: Float64Array.from(fit.logDet), resp: new Float64Array(fit.resp.length) };
+  return runEm(x, n, d, copy, Posteriors.ofDense(fit.resp, n, fit.k), opts);
 }
 
 /** EM from the current parameters to convergence (sklearn's tol on the mean log-likelihood), then BIC. */
-function runEm(x: Float64Array, n: number, d: number, fit: GmmFit, opts: GmmOptions): GmmFit {
+function runEm(x: Float64Array, n: number, d: number, fit: GmmFit, post: Posteriors, opts: GmmOptions): GmmFit {
   const reg = opts.regCovar ?? 1e-6;
   const tol = opts.tol ?? 1e-3;
   const maxIter = opts.maxIter ?? 100;
   const covariance = opts.covariance ?? 'full';
   let previous = -Infinity;
   for (let iter = 0; iter < maxIter; iter++) {
-    const ll = eStep(x, n, d, fit);
-    mStep(x, n, d, fit, reg, covariance);
+    const ll = eStep(x, n, d, fit, post);
+    mStep(x, n, d, fit, post, reg, covariance);
     if (Math.abs(ll - previous) < tol) break;
     previous = ll;
   }
   // Final E-step so that the posteriors and the likelihood match the returned parameters (as sklearn does).
-  fit.meanLogLikelihood = eStep(x, n, d, fit);
+  fit.meanLogLikelihood = eStep(x, n, d, fit, post);
+  post.toDense(fit.resp, fit.k);
   const points = opts.bicPoints ?? n;
   fit.bic = -2 * points * fit.meanLogLikelihood + freeParameters(fit.k, d, covariance) * Math.log(points);
   return fit;
@@ -132,9 +134,83 @@ export function bicFloor(n: number, d: number, k: number, opts: GmmOptions = {})
   return -2 * n * maxLogDensity + freeParameters(k, d, opts.covariance ?? 'full') * Math.log(n);
 }
 
-/** Posterior responsibilities into fit.resp; returns the mean log-likelihood. */
-function eStep(x: Float64Array, n: number, d: number, fit: GmmFit): number {
-  const { k, weights, means, chol, logDet, resp } = fit;
+/**
+ * Posterior responsibilities during EM, kept sparse: per point, only the components whose posterior is not exactly
+ * 0 (after the E-step's cutoff, typically 1–4 of up to 49), in component order. The M-step and the E-step's
+ * normalisation then touch those alone instead of scanning n×k mostly-zero entries; sums run in the same order as
+ * over a dense matrix, so the fit is the same bit for bit. The dense matrix (GmmFit.resp) is written once, at the end.
+ */
+class Posteriors {
+  offsets: Int32Array;
+  comps: Int32Array;
+  values: Float64Array;
+  /** Each point's most probable component (ties to the lowest index): where its next E-step starts. */
+  readonly top: Int32Array;
+
+  constructor(
+    readonly n: number,
+    capacity: number,
+  ) {
+    this.offsets = new Int32Array(n + 1);
+    this.comps = new Int32Array(capacity);
+    this.values = new Float64Array(capacity);
+    this.top = new Int32Array(n);
+  }
+
+  /** Hard assignments (k-means labels): one entry of 1 per point. */
+  static ofLabels(labels: Int32Array): Posteriors {
+    const n = labels.length;
+    const post = new Posteriors(n, n);
+    for (let i = 0; i < n; i++) {
+      post.offsets[i + 1] = i + 1;
+      post.comps[i] = labels[i];
+      post.values[i] = 1;
+      post.top[i] = labels[i];
+    }
+    return post;
+  }
+
+  static ofDense(resp: Float64Array, n: number, k: number): Posteriors {
+    let nonzero = 0;
+    for (let e = 0; e < n * k; e++) if (resp[e] !== 0) nonzero++;
+    const post = new Posteriors(n, nonzero);
+    let p = 0;
+    for (let i = 0; i < n; i++) {
+      let top = 0;
+      for (let c = 0; c < k; c++) {
+        const r = resp[i * k + c];
+        if (r > resp[i * k + top]) top = c;
+        if (r === 0) continue;
+        post.comps[p] = c;
+        post.values[p++] = r;
+      }
+      post.offsets[i + 1] = p;
+      post.top[i] = top;
+    }
+    return post;
+  }
+
+  /** Room for at least `size` entries, keeping the first `used`. */
+  reserve(size: number, used: number): void {
+    if (size <= this.comps.length) return;
+    const capacity = Math.max(size, 2 * this.comps.length);
+    const comps = new Int32Array(capacity);
+    const values = new Float64Array(capacity);
+    comps.set(this.comps.subarray(0, used));
+    values.set(this.values.subarray(0, used));
+    this.comps = comps;
+    this.values = values;
+  }
+
+  toDense(resp: Float64Array, k: number): void {
+    resp.fill(0);
+    for (let i = 0; i < this.n; i++) for (let p = this.offsets[i]; p < this.offsets[i + 1]; p++) resp[i * k + this.comps[p]] = this.values[p];
+  }
+}
+
+/** Posterior responsibilities into `post`; returns the mean log-likelihood. */
+function eStep(x: Float64Array, n: number, d: number, fit: GmmFit, post: Posteriors): number {
+  const { k, weights, means, chol, logDet } = fit;
   // Inverse Cholesky factors U = L⁻¹ (lower), so each Mahalanobis distance is |U (x − μ)|² with no divisions;
   // U μ is folded in once per component. This loop is where the whole clustering spends most of its time.
   const inv = inverseLowerFactors(chol, k, d);
@@ -150,15 +226,15 @@ function eStep(x: Float64Array, n: number, d: number, fit: GmmFit): number {
   const logp = new Float64Array(k);
   const constant = new Float64Array(k);
   for (let c = 0; c < k; c++) constant[c] = Math.log(weights[c]) - 0.5 * (d * LOG_2PI + logDet[c]);
+  const { offsets, top } = post;
+  let used = 0;
   let total = 0;
   for (let i = 0; i < n; i++) {
     const xi = i * d;
-    const ri = i * k;
     // Start from the component that held the point last time, so `max` is high early and the others can stop
     // as soon as their partial Mahalanobis sum (a lower bound) puts them e^-CUTOFF below it: their posterior
     // would be < 2e-9 anyway. Most components are far from most points, so most rows are never computed.
-    let first = 0;
-    for (let c = 1; c < k; c++) if (resp[ri + c] > resp[ri + first]) first = c;
+    const first = top[i];
     let max = -Infinity;
     for (let step = 0; step < k; step++) {
       const c = step === 0 ? first : step <= first ? step - 1 : step;
@@ -178,13 +254,26 @@ function eStep(x: Float64Array, n: number, d: number, fit: GmmFit): number {
     }
     let sum = 0;
     for (let c = 0; c < k; c++) {
+      if (logp[c] === -Infinity) continue; // cut off: exactly 0, as exp would give
       const e = Math.exp(logp[c] - max);
       logp[c] = e;
       sum += e;
     }
     total += max + Math.log(sum);
     const scale = 1 / sum;
-    for (let c = 0; c < k; c++) resp[ri + c] = logp[c] * scale;
+    post.reserve(used + k, used);
+    const { comps, values } = post;
+    let best = -1;
+    for (let c = 0; c < k; c++) {
+      if (logp[c] === -Infinity) continue;
+      const r = logp[c] * scale;
+      if (r === 0) continue;
+      if (best < 0 || r > values[best]) best = used;
+      comps[used] = c;
+      values[used++] = r;
+    }
+    top[i] = best < 0 ? 0 : comps[best];
+    offsets[i + 1] = used;
   }
   return total / n;
 }
@@ -205,18 +294,18 @@ function inverseLowerFactors(chol: Float64Array, k: number, d: number): Float64A
   return inv;
 }
 
-function mStep(x: Float64Array, n: number, d: number, fit: GmmFit, reg: number, covariance: CovarianceType): void {
-  const { k, weights, means, chol, logDet, resp } = fit;
-  // Point-major passes over resp (rows are contiguous, most entries exactly 0 after the E-step's cutoff);
-  // each component still sums its points in index order, so the result is the same as component-major loops.
+function mStep(x: Float64Array, n: number, d: number, fit: GmmFit, post: Posteriors, reg: number, covariance: CovarianceType): void {
+  const { k, weights, means, chol, logDet } = fit;
+  const { offsets, comps, values } = post;
+  // Point-major passes over the non-zero posteriors; each component still sums its points in index order, so the
+  // result is the same as component-major loops over a dense matrix.
   const nk = new Float64Array(k).fill(10 * EPS);
   means.fill(0);
   for (let i = 0; i < n; i++) {
-    const ri = i * k;
     const xi = i * d;
-    for (let c = 0; c < k; c++) {
-      const r = resp[ri + c];
-      if (r === 0) continue;
+    for (let p = offsets[i]; p < offsets[i + 1]; p++) {
+      const c = comps[p];
+      const r = values[p];
       nk[c] += r;
       const mu = c * d;
       for (let j = 0; j < d; j++) means[mu + j] += r * x[xi + j];
@@ -230,10 +319,10 @@ function mStep(x: Float64Array, n: number, d: number, fit: GmmFit, reg: number, 
   const covs = new Float64Array(k * dd);
   const diff = new Float64Array(d);
   for (let i = 0; i < n; i++) {
-    const ri = i * k;
     const xi = i * d;
-    for (let c = 0; c < k; c++) {
-      const r = resp[ri + c];
+    for (let p = offsets[i]; p < offsets[i + 1]; p++) {
+      const c = comps[p];
+      const r = values[p];
       if (r < 1e-12) continue; // negligible weight; skipping it keeps EM cheap for many components
       const mu = c * d;
       for (let j = 0; j < d; j++) diff[j] = x[xi + j] - means[mu + j];
