@@ -219,13 +219,17 @@ export function nearestNeighborsFromSimilarity(similarity: RowSimilarity, k: num
   const { rows, matrix } = similarity;
   const n = rows.length;
   const lists = new NeighborLists(n, k);
-  const values = matrix.values;
+  const { values, stride } = matrix;
+  const { distances } = lists;
+  // Row by row over the whole (symmetric) matrix: each row's candidates arrive in index order, as they did when
+  // each pair was offered to both rows, and most are turned away by one comparison with the row's current worst.
   for (let i = 0; i < n; i++) {
-    const oi = rows[i] * matrix.stride;
-    for (let j = i + 1; j < n; j++) {
+    const oi = rows[i] * stride;
+    const last = i * k + k - 1;
+    for (let j = 0; j < n; j++) {
+      if (j === i) continue;
       const dist = Math.max(0, 1 - values[oi + rows[j]]);
-      lists.insert(i, j, dist);
-      lists.insert(j, i, dist);
+      if (dist < distances[last]) lists.insert(i, j, dist);
     }
   }
   return lists;
