@@ -14,19 +14,34 @@
 (module
   (import "env" "memory" (memory 1))
 
-  (func $hsum (param $v v128) (result f32)
-    (f32.add
-      (f32.add (f32x4.extract_lane 0 (local.get $v)) (f32x4.extract_lane 1 (local.get $v)))
-      (f32.add (f32x4.extract_lane 2 (local.get $v)) (f32x4.extract_lane 3 (local.get $v)))))
+  ;; [Σ lanes of a, Σ lanes of b, Σ lanes of c, Σ lanes of d], each summed as (l0 + l1) + (l2 + l3).
+  (func $hsum4 (param $a v128) (param $b v128) (param $c v128) (param $d v128) (result v128)
+    (local $ab v128) (local $cd v128)
+    (local.set $ab (f32x4.add
+      (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $a) (local.get $b))
+      (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $a) (local.get $b))))
+    (local.set $cd (f32x4.add
+      (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $c) (local.get $d))
+      (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $c) (local.get $d))))
+    (f32x4.add
+      (i8x16.shuffle 0 1 2 3 8 9 10 11 16 17 18 19 24 25 26 27 (local.get $ab) (local.get $cd))
+      (i8x16.shuffle 4 5 6 7 12 13 14 15 20 21 22 23 28 29 30 31 (local.get $ab) (local.get $cd))))
 
-  ;; out[r][c] = out[c][r] = v
-  (func $put (param $out i32) (param $n i32) (param $r i32) (param $c i32) (param $v f32)
-    (f32.store
+  ;; Four dot products of row r with rows c .. c+3: stored at out[r][c .. c+3] (one vector store) and out[c+l][r].
+  (func $put4 (param $out i32) (param $n i32) (param $r i32) (param $c i32) (param $v v128)
+    (local $p i32) (local $step i32)
+    (v128.store
       (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $r) (local.get $n)) (local.get $c)) (i32.const 2)))
       (local.get $v))
-    (f32.store
-      (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $n)) (local.get $r)) (i32.const 2)))
-      (local.get $v)))
+    (local.set $step (i32.shl (local.get $n) (i32.const 2)))
+    (local.set $p (i32.add (local.get $out) (i32.shl (i32.add (i32.mul (local.get $c) (local.get $n)) (local.get $r)) (i32.const 2))))
+    (f32.store (local.get $p) (f32x4.extract_lane 0 (local.get $v)))
+    (local.set $p (i32.add (local.get $p) (local.get $step)))
+    (f32.store (local.get $p) (f32x4.extract_lane 1 (local.get $v)))
+    (local.set $p (i32.add (local.get $p) (local.get $step)))
+    (f32.store (local.get $p) (f32x4.extract_lane 2 (local.get $v)))
+    (local.set $p (i32.add (local.get $p) (local.get $step)))
+    (f32.store (local.get $p) (f32x4.extract_lane 3 (local.get $v))))
 
   ;; Columns [j0, j0 + 64) against every row up to them. The caller loops over blocks: V8 first runs a module with
   ;; its baseline compiler and switches to optimised code between calls, so one call per block gets there early.
@@ -79,14 +94,10 @@
                 (local.set $b3 (f32x4.add (local.get $b3) (f32x4.mul (local.get $xb) (local.get $y3))))
                 (local.set $t (i32.add (local.get $t) (i32.const 16)))
                 (br $dims)))
-            (call $put (local.get $out) (local.get $n) (local.get $i) (local.get $j) (call $hsum (local.get $a0)))
-            (call $put (local.get $out) (local.get $n) (local.get $i) (i32.add (local.get $j) (i32.const 1)) (call $hsum (local.get $a1)))
-            (call $put (local.get $out) (local.get $n) (local.get $i) (i32.add (local.get $j) (i32.const 2)) (call $hsum (local.get $a2)))
-            (call $put (local.get $out) (local.get $n) (local.get $i) (i32.add (local.get $j) (i32.const 3)) (call $hsum (local.get $a3)))
-            (call $put (local.get $out) (local.get $n) (i32.add (local.get $i) (i32.const 1)) (local.get $j) (call $hsum (local.get $b0)))
-            (call $put (local.get $out) (local.get $n) (i32.add (local.get $i) (i32.const 1)) (i32.add (local.get $j) (i32.const 1)) (call $hsum (local.get $b1)))
-            (call $put (local.get $out) (local.get $n) (i32.add (local.get $i) (i32.const 1)) (i32.add (local.get $j) (i32.const 2)) (call $hsum (local.get $b2)))
-            (call $put (local.get $out) (local.get $n) (i32.add (local.get $i) (i32.const 1)) (i32.add (local.get $j) (i32.const 3)) (call $hsum (local.get $b3)))
+            (call $put4 (local.get $out) (local.get $n) (local.get $i) (local.get $j)
+              (call $hsum4 (local.get $a0) (local.get $a1) (local.get $a2) (local.get $a3)))
+            (call $put4 (local.get $out) (local.get $n) (i32.add (local.get $i) (i32.const 1)) (local.get $j)
+              (call $hsum4 (local.get $b0) (local.get $b1) (local.get $b2) (local.get $b3)))
             (local.set $j (i32.add (local.get $j) (i32.const 4)))
             (br $tiles)))
         (local.set $i (i32.add (local.get $i) (i32.const 2)))

@@ -1,23 +1,240 @@
 // k-means for the Gaussian mixture's start (gmm.ts), as scikit-learn's GaussianMixture initialises it.
+//
+// It runs hundreds of times per clustering call (every BIC candidate's fit starts here), so it skips work it can
+// prove cannot change the result: the triangle inequality tells it when a point's distance to a centre need not be
+// computed (k-means++ seeding and Hamerly's bounds in Lloyd's loop). Every skip is proven with bounds on TRUE
+// distances that are widened by more than floating-point rounding can move a computed one, so a skip only happens
+// when the computed comparison it replaces would have come out the same way: the labels and the RNG draws are the
+// ones the plain loops (`kmeansPlain`, kept below) produce, bit for bit, not just "equally good" ones.
 import type { Rng } from './random';
 
-/** k-means++ seeding (greedy, 2 + ln k trials, as sklearn) then Lloyd iterations; returns hard labels. */
+// Relative and absolute slack between a true Euclidean distance and sqrt of its computed square. Computing a squared
+// distance in d dimensions is off by at most (d + 2)·2^-53 relative (positive terms, no cancellation) plus
+// d·2^-1075 absolute (subnormal squares); RHO and TAU are orders of magnitude above both, and also cover the few
+// roundings in the bound arithmetic itself.
+const TAU = 1e-150;
+// Coordinates beyond this could overflow a squared distance, where the relative error bound no longer holds.
+const SAFE_COORDINATE = 1e100;
+// Each addition/subtraction of bounds rounds by at most 2^-53 relative; these nudge the result outward past that.
+const ROUND_UP = 1 + 2 ** -50;
+const ROUND_DOWN = 1 - 2 ** -50;
+
+/** Squared distance from row `ar` of `a` to row `br` of `b`, abandoned (returning something > bound) once past `bound`. */
+function squaredDistance(a: Float64Array, ar: number, b: Float64Array, br: number, d: number, bound: number): number {
+  let s = 0;
+  const ao = ar * d;
+  const bo = br * d;
+  for (let j = 0; j < d; j++) {
+    const t = a[ao + j] - b[bo + j];
+    s += t * t;
+    if (s > bound) return s;
+  }
+  return s;
+}
+
+/**
+ * k-means++ seeding (greedy, 2 + ln k trials, as sklearn) then Lloyd iterations; returns hard labels: each point's
+ * label is the lowest-index centre at the least computed squared distance, after at most `maxIter` assignment
+ * steps (fewer once a step changes no label). An emptied centre's row becomes zero, as in `kmeansPlain`.
+ */
 export function kmeans(x: Float64Array, n: number, d: number, k: number, rng: Rng, maxIter = 100): Int32Array {
+  for (let i = 0, end = n * d; i < end; i++) {
+    // NaN or huge coordinates break the error bounds the skips rely on; such input gets the plain loops.
+    if (!(Math.abs(x[i]) <= SAFE_COORDINATE)) return kmeansPlain(x, n, d, k, rng, maxIter);
+  }
+  if (k < 1) throw new RangeError('k-means needs at least one centre.');
+  const RHO = Math.max(2 ** -40, (d + 8) * 2 ** -50);
+  const upperOf = (squared: number): number => Math.sqrt(squared) * (1 + RHO) + TAU;
+  const lowerOf = (squared: number): number => Math.sqrt(squared) * (1 - RHO) - TAU;
+
+  // ---- k-means++ seeding. Seeds are data rows; `assign[i]` is the lowest-index seed at distance `closest[i]`
+  // (seeds are added in index order and replace the assignment only when strictly nearer).
+  const seedRow = new Int32Array(k);
+  const assign = new Int32Array(n);
+  const closest = new Float64Array(n);
+  // A candidate at least this far (lower bound) from i's seed is no nearer to i than that seed: with u an upper
+  // bound on the distance i–seed, distance i–candidate ≥ (candidate–seed) − u > u, with room for rounding.
+  const reach = new Float64Array(n);
+  const setReach = (i: number): void => {
+    reach[i] = 2 * upperOf(closest[i]) * (1 + RHO) + 2 * TAU;
+  };
+  const first = rng.int(n);
+  seedRow[0] = first;
+  let potential = 0;
+  for (let i = 0; i < n; i++) {
+    closest[i] = squaredDistance(x, i, x, first, d, Infinity);
+    potential += closest[i];
+    setReach(i);
+  }
+  const trials = 2 + Math.floor(Math.log(k));
+  let candidateDist = new Float64Array(n);
+  let bestDist = new Float64Array(n);
+  const seedGap = new Float64Array(k); // lower bound on the distance from the current candidate to each seed
+  for (let c = 1; c < k; c++) {
+    let bestCandidate = -1;
+    let bestPotential = Infinity;
+    for (let t = 0; t < trials; t++) {
+      let candidate: number;
+      if (potential <= 0) {
+        candidate = rng.int(n);
+      } else {
+        // The sequential subtraction defines which candidate is drawn (a prefix sum rounds differently): kept as is.
+        let target = rng.next() * potential;
+        candidate = n - 1;
+        for (let i = 0; i < n; i++) {
+          target -= closest[i];
+          if (target <= 0) {
+            candidate = i;
+            break;
+          }
+        }
+      }
+      for (let s = 0; s < c; s++) seedGap[s] = lowerOf(squaredDistance(x, candidate, x, seedRow[s], d, Infinity));
+      let pot = 0;
+      for (let i = 0; i < n; i++) {
+        let v = closest[i];
+        // Skipped points keep closest[i]: the computed distance would have been ≥ it, and min() would keep it.
+        if (!(seedGap[assign[i]] > reach[i])) {
+          const s = squaredDistance(x, i, x, candidate, d, v);
+          if (s < v) v = s;
+        }
+        candidateDist[i] = v;
+        pot += v; // same values, same order as the plain loop: the same potential to the last bit
+      }
+      if (pot < bestPotential) {
+        bestPotential = pot;
+        bestCandidate = candidate;
+        const keep = bestDist;
+        bestDist = candidateDist;
+        candidateDist = keep;
+      }
+    }
+    seedRow[c] = bestCandidate;
+    for (let i = 0; i < n; i++) {
+      if (bestDist[i] < closest[i]) {
+        closest[i] = bestDist[i];
+        assign[i] = c;
+        setReach(i);
+      }
+    }
+    potential = bestPotential;
+  }
+
+  const labels = new Int32Array(n).fill(-1);
+  if (maxIter < 1 || n === 0) return labels;
+  // The first assignment step is already done: the seeds are data rows, so the plain loop's first step computes the
+  // very distances the seeding did, and picks the lowest-index nearest seed, which is `assign`.
+  labels.set(assign);
+
+  // ---- Lloyd with Hamerly's bounds: upper[i] ≥ true distance to the assigned centre, lower[i] ≤ true distance to
+  // every other centre. A point whose upper bound is below both lower[i] and half the gap from its centre to the
+  // nearest other centre keeps its label; otherwise the bound is tightened, and failing that all centres are scanned.
+  const upper = new Float64Array(n);
+  const lower = new Float64Array(n);
+  for (let i = 0; i < n; i++) {
+    upper[i] = upperOf(closest[i]);
+    lower[i] = lowerOf(closest[i]); // closest[i] is the least distance to ANY seed
+  }
+  let centers = new Float64Array(k * d);
+  let previous = new Float64Array(k * d);
+  for (let c = 0; c < k; c++) centers.set(x.subarray(seedRow[c] * d, seedRow[c] * d + d), c * d);
+  const counts = new Float64Array(k);
+  const moved = new Float64Array(k);
+  const nearestOther = new Float64Array(k);
+  const halfGap = new Float64Array(k);
+  for (let iter = 1; iter < maxIter; iter++) {
+    // The update the plain loop does after a step that changed labels: same sums in the same order.
+    const keep = previous;
+    previous = centers;
+    centers = keep;
+    centers.fill(0);
+    counts.fill(0);
+    for (let i = 0; i < n; i++) {
+      const c = labels[i];
+      counts[c]++;
+      for (let j = 0; j < d; j++) centers[c * d + j] += x[i * d + j];
+    }
+    for (let c = 0; c < k; c++) {
+      if (counts[c] === 0) continue; // an emptied centre's row stays zero, exactly as in kmeansPlain
+      for (let j = 0; j < d; j++) centers[c * d + j] /= counts[c];
+    }
+
+    let maxMoved = 0;
+    let maxMovedAt = -1;
+    let secondMoved = 0;
+    for (let c = 0; c < k; c++) {
+      const m = upperOf(squaredDistance(previous, c, centers, c, d, Infinity));
+      moved[c] = m;
+      if (m > maxMoved) {
+        secondMoved = maxMoved;
+        maxMoved = m;
+        maxMovedAt = c;
+      } else if (m > secondMoved) {
+        secondMoved = m;
+      }
+    }
+    nearestOther.fill(Infinity);
+    for (let c = 0; c < k; c++) {
+      for (let e = c + 1; e < k; e++) {
+        const v = squaredDistance(centers, c, centers, e, d, Math.max(nearestOther[c], nearestOther[e]));
+        if (v < nearestOther[c]) nearestOther[c] = v;
+        if (v < nearestOther[e]) nearestOther[e] = v;
+      }
+    }
+    for (let c = 0; c < k; c++) halfGap[c] = 0.5 * lowerOf(nearestOther[c]);
+
+    let changed = 0;
+    for (let i = 0; i < n; i++) {
+      const a = labels[i];
+      let u = (upper[i] + moved[a]) * ROUND_UP;
+      const shrunk = lower[i] - (a === maxMovedAt ? secondMoved : maxMoved);
+      const l = shrunk > 0 ? shrunk * ROUND_DOWN : 0;
+      // Strictly below, with slack: then the computed squared distance to `a` is strictly the least, whatever the ties.
+      const limit = Math.max(halfGap[a], l) * (1 - RHO) - TAU;
+      if (u * (1 + RHO) + TAU < limit) {
+        upper[i] = u;
+        lower[i] = l;
+        continue;
+      }
+      const toAssigned = squaredDistance(x, i, centers, a, d, Infinity);
+      u = upperOf(toAssigned);
+      if (u * (1 + RHO) + TAU < limit) {
+        upper[i] = u;
+        lower[i] = l;
+        continue;
+      }
+      // Full scan in index order: strictly nearer replaces, so ties go to the lowest index as in the plain loop.
+      let best = 0;
+      let bestD = a === 0 ? toAssigned : squaredDistance(x, i, centers, 0, d, Infinity);
+      let second = Infinity;
+      for (let c = 1; c < k; c++) {
+        const v = c === a ? toAssigned : squaredDistance(x, i, centers, c, d, second);
+        if (v < bestD) {
+          second = bestD;
+          bestD = v;
+          best = c;
+        } else if (v < second) {
+          second = v;
+        }
+      }
+      upper[i] = upperOf(bestD);
+      lower[i] = lowerOf(second);
+      if (best !== a) {
+        labels[i] = best;
+        changed++;
+      }
+    }
+    if (changed === 0) break;
+  }
+  return labels;
+}
+
+/** The straightforward seeding and Lloyd loop `kmeans` reproduces; used as is for input outside its error bounds. */
+export function kmeansPlain(x: Float64Array, n: number, d: number, k: number, rng: Rng, maxIter = 100): Int32Array {
   const centers = new Float64Array(k * d);
   const closest = new Float64Array(n);
-  // Squared distance from point i to row p of `from`, abandoned (returning something > bound) once past `bound`:
-  // partial sums of squares only grow, so every comparison below comes out as with the full sum.
-  const distance = (i: number, from: Float64Array, p: number, bound: number): number => {
-    let s = 0;
-    const xi = i * d;
-    const o = p * d;
-    for (let j = 0; j < d; j++) {
-      const t = x[xi + j] - from[o + j];
-      s += t * t;
-      if (s > bound) return s;
-    }
-    return s;
-  };
+  const distance = (i: number, from: Float64Array, p: number, bound: number): number =>
+    squaredDistance(x, i, from, p, d, bound);
   const first = rng.int(n);
   centers.set(x.subarray(first * d, first * d + d), 0);
   let potential = 0;
