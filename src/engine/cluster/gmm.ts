@@ -9,10 +9,13 @@ import { throwIfAborted } from '../ports';
 const LOG_2PI = Math.log(2 * Math.PI);
 const EPS = 2.220446049250313e-16;
 /**
- * Log-density gap beyond which a component's posterior is treated as exactly 0 (e^-20 ≈ 2e-9): far below the
+ * Log-density gap beyond which a component's posterior is treated as exactly 0 (e^-14 ≈ 8e-7): far below the
  * 0.1 membership threshold and the 1e-3 convergence tolerance, and it lets the E-step skip most components.
+ * At 20 (2e-9) every bench set (blobs and text, n = 600–3,000) came out with the very same clusters, at ~15%
+ * more clustering time: the partial Mahalanobis sums run longer before a component is ruled out, and ~30% more
+ * near-zero posteriors go through the M-step. At 10 the text set of 3,000 changed slightly.
  */
-const CUTOFF = 20;
+const CUTOFF = 14;
 
 export interface GmmOptions {
   /** Added to covariance diagonals, as sklearn's reg_covar. */
