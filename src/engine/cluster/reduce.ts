@@ -511,10 +511,13 @@ export function spectralEmbedding(graph: SparseGraph, n: number, k: number, rng:
     for (let p = offsets[i]; p < offsets[i + 1]; p++) s += weights[p];
     invSqrtDeg[i] = s > 0 ? 1 / Math.sqrt(s) : 0;
   }
+  // w_ij / sqrt(deg_j), the product the matrix-vector step starts each term with, computed once.
+  const scaled = new Float64Array(weights.length);
+  for (let p = 0; p < weights.length; p++) scaled[p] = weights[p] * invSqrtDeg[columns[p]];
   const apply = (v: Float64Array, out: Float64Array) => {
     for (let i = 0; i < n; i++) {
       let s = 0;
-      for (let p = offsets[i]; p < offsets[i + 1]; p++) s += weights[p] * invSqrtDeg[columns[p]] * v[columns[p]];
+      for (let p = offsets[i]; p < offsets[i + 1]; p++) s += scaled[p] * v[columns[p]];
       out[i] = invSqrtDeg[i] * s;
     }
   };
