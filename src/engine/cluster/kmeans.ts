@@ -126,22 +126,29 @@ export function kmeans(x: Float64Array, n: number, d: number, k: number, rng: Rn
   // very distances the seeding did, and picks the lowest-index nearest seed, which is `assign`.
   labels.set(assign);
 
-  // ---- Lloyd with Hamerly's bounds: upper[i] ≥ true distance to the assigned centre, lower[i] ≤ true distance to
-  // every other centre. A point whose upper bound is below both lower[i] and half the gap from its centre to the
-  // nearest other centre keeps its label; otherwise the bound is tightened, and failing that all centres are scanned.
+  // ---- Lloyd with Elkan's bounds. upper[i] ≥ the true distance from i to its centre; for every centre c a lower
+  // bound on the true distance i–c is kept as lowerPlusDrift[i·k + c] − drift[c], where drift[c] ≥ how far c has
+  // moved in total, so a move costs O(k) instead of O(n·k) updates. A centre is skipped for i when its lower bound,
+  // or its distance to i's best centre minus upper[i], is strictly (with slack) beyond upper[i]: then its computed
+  // squared distance is strictly above the best one and could not win, not even a tie. A point whose upper bound is
+  // under half the gap from its centre to the nearest other centre skips every centre.
   const upper = new Float64Array(n);
-  const lower = new Float64Array(n);
+  const lowerPlusDrift = new Float64Array(n * k);
   for (let i = 0; i < n; i++) {
     upper[i] = upperOf(closest[i]);
-    lower[i] = lowerOf(closest[i]); // closest[i] is the least distance to ANY seed
+    // closest[i] is the least distance to ANY seed, so it bounds them all from below.
+    lowerPlusDrift.fill(Math.max(0, lowerOf(closest[i])), i * k, i * k + k);
   }
+  const drift = new Float64Array(k);
   let centers = new Float64Array(k * d);
   let previous = new Float64Array(k * d);
   for (let c = 0; c < k; c++) centers.set(x.subarray(seedRow[c] * d, seedRow[c] * d + d), c * d);
   const counts = new Float64Array(k);
   const moved = new Float64Array(k);
-  const nearestOther = new Float64Array(k);
+  const gapLower = new Float64Array(k * k); // lower bound on the true distance between centres c and e
   const halfGap = new Float64Array(k);
+  const slackUp = 1 + RHO;
+  const slackDown = 1 - RHO;
   for (let iter = 1; iter < maxIter; iter++) {
     // The update the plain loop does after a step that changed labels: same sums in the same order.
     const keep = previous;
@@ -158,67 +165,61 @@ export function kmeans(x: Float64Array, n: number, d: number, k: number, rng: Rn
       if (counts[c] === 0) continue; // an emptied centre's row stays zero, exactly as in kmeansPlain
       for (let j = 0; j < d; j++) centers[c * d + j] /= counts[c];
     }
-
-    let maxMoved = 0;
-    let maxMovedAt = -1;
-    let secondMoved = 0;
     for (let c = 0; c < k; c++) {
-      const m = upperOf(squaredDistance(previous, c, centers, c, d, Infinity));
-      moved[c] = m;
-      if (m > maxMoved) {
-        secondMoved = maxMoved;
-        maxMoved = m;
-        maxMovedAt = c;
-      } else if (m > secondMoved) {
-        secondMoved = m;
-      }
+      moved[c] = upperOf(squaredDistance(previous, c, centers, c, d, Infinity));
+      drift[c] = (drift[c] + moved[c]) * ROUND_UP;
     }
-    nearestOther.fill(Infinity);
+    halfGap.fill(Infinity);
     for (let c = 0; c < k; c++) {
       for (let e = c + 1; e < k; e++) {
-        const v = squaredDistance(centers, c, centers, e, d, Math.max(nearestOther[c], nearestOther[e]));
-        if (v < nearestOther[c]) nearestOther[c] = v;
-        if (v < nearestOther[e]) nearestOther[e] = v;
+        const g = lowerOf(squaredDistance(centers, c, centers, e, d, Infinity));
+        gapLower[c * k + e] = g;
+        gapLower[e * k + c] = g;
+        if (g < halfGap[c]) halfGap[c] = g;
+        if (g < halfGap[e]) halfGap[e] = g;
       }
     }
-    for (let c = 0; c < k; c++) halfGap[c] = 0.5 * lowerOf(nearestOther[c]);
+    for (let c = 0; c < k; c++) halfGap[c] = 0.5 * halfGap[c] * slackDown - TAU;
 
     let changed = 0;
     for (let i = 0; i < n; i++) {
       const a = labels[i];
       let u = (upper[i] + moved[a]) * ROUND_UP;
-      const shrunk = lower[i] - (a === maxMovedAt ? secondMoved : maxMoved);
-      const l = shrunk > 0 ? shrunk * ROUND_DOWN : 0;
-      // Strictly below, with slack: then the computed squared distance to `a` is strictly the least, whatever the ties.
-      const limit = Math.max(halfGap[a], l) * (1 - RHO) - TAU;
-      if (u * (1 + RHO) + TAU < limit) {
+      let uSafe = u * slackUp + TAU;
+      if (uSafe < halfGap[a]) {
         upper[i] = u;
-        lower[i] = l;
         continue;
       }
-      const toAssigned = squaredDistance(x, i, centers, a, d, Infinity);
-      u = upperOf(toAssigned);
-      if (u * (1 + RHO) + TAU < limit) {
-        upper[i] = u;
-        lower[i] = l;
-        continue;
-      }
-      // Full scan in index order: strictly nearer replaces, so ties go to the lowest index as in the plain loop.
-      let best = 0;
-      let bestD = a === 0 ? toAssigned : squaredDistance(x, i, centers, 0, d, Infinity);
-      let second = Infinity;
-      for (let c = 1; c < k; c++) {
-        const v = c === a ? toAssigned : squaredDistance(x, i, centers, c, d, second);
-        if (v < bestD) {
-          second = bestD;
-          bestD = v;
+      const row = i * k;
+      let best = a;
+      let bestD = Infinity;
+      let tight = false;
+      for (let c = 0; c < k; c++) {
+        if (c === a) continue;
+        if ((lowerPlusDrift[row + c] - drift[c]) * slackDown - TAU > uSafe) continue;
+        if ((gapLower[best * k + c] - u) * slackDown - TAU > uSafe) continue;
+        if (!tight) {
+          // Only now is the distance to the own centre worth computing exactly; then test c again.
+          tight = true;
+          bestD = squaredDistance(x, i, centers, a, d, Infinity);
+          u = upperOf(bestD);
+          uSafe = u * slackUp + TAU;
+          lowerPlusDrift[row + a] = (Math.max(0, lowerOf(bestD)) + drift[a]) * ROUND_DOWN;
+          if ((lowerPlusDrift[row + c] - drift[c]) * slackDown - TAU > uSafe) continue;
+          if ((gapLower[best * k + c] - u) * slackDown - TAU > uSafe) continue;
+        }
+        // Abandoned past bestD, the partial sum is still a lower bound (sums of squares only grow).
+        const v = squaredDistance(x, i, centers, c, d, bestD);
+        lowerPlusDrift[row + c] = (Math.max(0, lowerOf(v)) + drift[c]) * ROUND_DOWN;
+        // Strictly nearer replaces; a tie goes to the lower index: the plain loop's rule, so the same label.
+        if (v < bestD || (v === bestD && c < best)) {
           best = c;
-        } else if (v < second) {
-          second = v;
+          bestD = v;
+          u = upperOf(v);
+          uSafe = u * slackUp + TAU;
         }
       }
-      upper[i] = upperOf(bestD);
-      lower[i] = lowerOf(second);
+      upper[i] = u;
       if (best !== a) {
         labels[i] = best;
         changed++;

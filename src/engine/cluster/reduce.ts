@@ -587,11 +587,24 @@ function reorthogonalize(v: Float64Array, basis: Float64Array[]): void {
   let before = 0;
   for (let i = 0; i < n; i++) before += v[i] * v[i];
   for (let pass = 0; pass < 2; pass++) {
+    // Modified Gram–Schmidt with each vector's subtraction fused into the next vector's dot product: one sweep
+    // over v per basis vector instead of two, the same operations in the same order.
+    let dot = 0;
+    let previous: Float64Array | undefined;
     for (const b of basis) {
-      let dot = 0;
-      for (let i = 0; i < n; i++) dot += v[i] * b[i];
-      for (let i = 0; i < n; i++) v[i] -= dot * b[i];
+      let next = 0;
+      if (previous) {
+        for (let i = 0; i < n; i++) {
+          v[i] -= dot * previous[i];
+          next += v[i] * b[i];
+        }
+      } else {
+        for (let i = 0; i < n; i++) next += v[i] * b[i];
+      }
+      dot = next;
+      previous = b;
     }
+    if (previous) for (let i = 0; i < n; i++) v[i] -= dot * previous[i];
     let after = 0;
     for (let i = 0; i < n; i++) after += v[i] * v[i];
     if (after > 0.5 * before) return;
