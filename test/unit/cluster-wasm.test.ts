@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
+import { raptorClusters } from '../../src/engine/cluster';
+import { fitGmm, useWasmEStep } from '../../src/engine/cluster/gmm';
 import { createRng } from '../../src/engine/cluster/random';
 import { gramJs, gramWasm, PairwiseSimilarity } from '../../src/engine/cluster/reduce';
 
@@ -40,9 +42,45 @@ describe('Gram matrix kernel (WebAssembly SIMD)', () => {
     assert.equal(sim.stride, 52, 'rows padded to a multiple of 4 by the kernel');
   });
 
-  it('ships bytes compiled from the current gram.wat', function () {
+  it('ships bytes compiled from the current .wat sources', function () {
     this.timeout(60_000);
-    // Exits non-zero (and the test fails) when src/engine/cluster/gramKernel.ts is older than the .wat source.
+    // Exits non-zero (and the test fails) when a generated *Kernel.ts is older than its .wat source.
     execFileSync(process.execPath, [join(__dirname, '..', '..', 'scripts', 'build-wasm.mjs'), '--check'], { stdio: 'pipe' });
+  });
+});
+
+describe('E-step kernel (WebAssembly)', () => {
+  afterEach(() => useWasmEStep(true));
+
+  /** n points in d dims around `centres` seeded centres. */
+  function points(n: number, d: number, centres: number, seed: number): Float64Array {
+    const rng = createRng(seed);
+    const mu = Array.from({ length: centres * d }, () => 4 * rng.normal());
+    const x = new Float64Array(n * d);
+    for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) x[i * d + t] = mu[(i % centres) * d + t] + rng.normal();
+    return x;
+  }
+
+  it('gives the same fit as the JavaScript E-step, bit for bit', () => {
+    for (const [n, d, k, centres] of [[40, 2, 3, 3], [300, 10, 12, 8], [500, 10, 49, 20], [25, 10, 8, 25]] as const) {
+      const x = points(n, d, centres, n + k);
+      assert.ok(useWasmEStep(true), 'this Node has WebAssembly, so the kernel must load');
+      const wasm = fitGmm(x, n, d, k, 7);
+      useWasmEStep(false);
+      const js = fitGmm(x, n, d, k, 7);
+      assert.equal(wasm.bic, js.bic, `n=${n} k=${k}: BIC`);
+      assert.deepEqual(wasm.means, js.means, `n=${n} k=${k}: means`);
+      assert.deepEqual(wasm.resp, js.resp, `n=${n} k=${k}: posteriors`);
+    }
+  });
+
+  it('leaves whole clusterings unchanged', () => {
+    const rng = createRng(11);
+    const centres = Array.from({ length: 6 }, () => Float32Array.from({ length: 48 }, () => rng.normal()));
+    const embeddings = Array.from({ length: 240 }, (_, i) => Float32Array.from(centres[i % 6], (v) => v + 0.4 * rng.normal()));
+    useWasmEStep(true);
+    const wasm = raptorClusters(embeddings, { seed: 224 });
+    useWasmEStep(false);
+    assert.deepEqual(wasm, raptorClusters(embeddings, { seed: 224 }));
   });
 });

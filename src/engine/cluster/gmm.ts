@@ -1,6 +1,7 @@
 // Gaussian mixture with full covariances, fitted by EM from a k-means++ / Lloyd start — the same model,
 // initialisation and stopping rule as scikit-learn's GaussianMixture (the RAPTOR reference), written for
 // the small reduced dimension (~10) where a full covariance costs almost nothing.
+import { ESTEP_WASM_BASE64 } from './estepKernel';
 import { kmeans } from './kmeans';
 import { cholesky } from './linalg';
 import { createRng, deriveSeed, type Rng } from './random';
@@ -61,7 +62,7 @@ export function fitGmm(x: Float64Array, n: number, d: number, k: number, seed: n
     meanLogLikelihood: -Infinity,
     bic: Infinity,
   };
-  const post = Posteriors.ofLabels(kmeans(x, n, d, k, rng, 30));
+  const post = Posteriors.ofLabels(kmeans(x, n, d, k, rng, 30), k, x, d);
   mStep(x, n, d, fit, post, reg, covariance);
   return runEm(x, n, d, fit, post, opts);
 }
@@ -83,7 +84,7 @@ export function refitGmm(x: Float64Array, n: number, d: number, start: GmmFit, o
     meanLogLikelihood: -Infinity,
     bic: Infinity,
   };
-  const post = new Posteriors(n, n);
+  const post = Posteriors.empty(n, k, x, d);
   eStep(x, n, d, fit, post);
   mStep(x, n, d, fit, post, opts.regCovar ?? 1e-6, opts.covariance ?? 'full');
   return runEm(x, n, d, fit, post, opts);
@@ -98,7 +99,7 @@ const SWEEP_TOL = 1e-2;
 /** Run EM on from a fit's parameters (e.g. one stopped at a looser tolerance) to convergence. */
 export function continueEm(x: Float64Array, n: number, d: number, fit: GmmFit, opts: GmmOptions = {}): GmmFit {
   const copy = { ...fit, weights: Float64Array.from(fit.weights), means: Float64Array.from(fit.means), chol: Float64Array.from(fit.chol), logDet: Float64Array.from(fit.logDet), resp: new Float64Array(fit.resp.length) };
-  return runEm(x, n, d, copy, Posteriors.ofDense(fit.resp, n, fit.k), opts);
+  return runEm(x, n, d, copy, Posteriors.ofDense(fit.resp, fit.k, x, d), opts);
 }
 
 /** EM from the current parameters to convergence (sklearn's tol on the mean log-likelihood), then BIC. */
@@ -149,21 +150,36 @@ class Posteriors {
   values: Float64Array;
   /** Each point's most probable component (ties to the lowest index): where its next E-step starts. */
   readonly top: Int32Array;
+  /** The WebAssembly E-step, with the points copied into its memory; absent where WebAssembly is not available. */
+  readonly kernel?: EStepKernel;
 
-  constructor(
+  private constructor(
     readonly n: number,
-    capacity: number,
+    k: number,
+    x: Float64Array,
+    d: number,
   ) {
-    this.offsets = new Int32Array(n + 1);
-    this.comps = new Int32Array(capacity);
-    this.values = new Float64Array(capacity);
-    this.top = new Int32Array(n);
+    const kernel = wasmEStep ? EStepKernel.create(x, n, d, k) : undefined;
+    if (kernel) {
+      this.kernel = kernel;
+      ({ offsets: this.offsets, comps: this.comps, values: this.values, top: this.top } = kernel);
+    } else {
+      this.offsets = new Int32Array(n + 1);
+      this.comps = new Int32Array(n);
+      this.values = new Float64Array(n);
+      this.top = new Int32Array(n);
+    }
+  }
+
+  /** No posteriors yet (every point starts its first E-step from component 0). */
+  static empty(n: number, k: number, x: Float64Array, d: number): Posteriors {
+    return new Posteriors(n, k, x, d);
   }
 
   /** Hard assignments (k-means labels): one entry of 1 per point. */
-  static ofLabels(labels: Int32Array): Posteriors {
+  static ofLabels(labels: Int32Array, k: number, x: Float64Array, d: number): Posteriors {
     const n = labels.length;
-    const post = new Posteriors(n, n);
+    const post = new Posteriors(n, k, x, d);
     for (let i = 0; i < n; i++) {
       post.offsets[i + 1] = i + 1;
       post.comps[i] = labels[i];
@@ -173,10 +189,12 @@ class Posteriors {
     return post;
   }
 
-  static ofDense(resp: Float64Array, n: number, k: number): Posteriors {
+  static ofDense(resp: Float64Array, k: number, x: Float64Array, d: number): Posteriors {
+    const n = resp.length / k;
     let nonzero = 0;
     for (let e = 0; e < n * k; e++) if (resp[e] !== 0) nonzero++;
-    const post = new Posteriors(n, nonzero);
+    const post = new Posteriors(n, k, x, d);
+    post.reserve(nonzero, 0);
     let p = 0;
     for (let i = 0; i < n; i++) {
       let top = 0;
@@ -193,7 +211,7 @@ class Posteriors {
     return post;
   }
 
-  /** Room for at least `size` entries, keeping the first `used`. */
+  /** Room for at least `size` entries, keeping the first `used` (the kernel's memory always has room for n×k). */
   reserve(size: number, used: number): void {
     if (size <= this.comps.length) return;
     const capacity = Math.max(size, 2 * this.comps.length);
@@ -211,6 +229,87 @@ class Posteriors {
   }
 }
 
+let wasmEStep = true;
+
+/** Tests compare the two E-steps; nothing else should need this. Returns whether the WebAssembly one can run here. */
+export function useWasmEStep(enabled: boolean): boolean {
+  wasmEStep = enabled;
+  return estepModule() !== undefined;
+}
+
+type EStepExport = (
+  n: number, d: number, k: number, cutoff: number,
+  pX: number, pInv: number, pShift: number, pConst: number, pLogp: number,
+  pTop: number, pOff: number, pComps: number, pVals: number,
+) => number; // prettier-ignore
+
+/**
+ * The E-step of estep.wat over one point set: its own memory holding the points, the per-step parameters
+ * (inverse factors, shifts, constants), and the sparse posteriors with room for all n×k.
+ */
+class EStepKernel {
+  readonly invAt: Float64Array;
+  readonly shiftAt: Float64Array;
+  readonly constantAt: Float64Array;
+  readonly offsets: Int32Array;
+  readonly comps: Int32Array;
+  readonly values: Float64Array;
+  readonly top: Int32Array;
+
+  private constructor(
+    private readonly run: () => number,
+    buffer: ArrayBuffer,
+    layout: Record<'x' | 'inv' | 'shift' | 'constant' | 'logp' | 'values' | 'top' | 'offsets' | 'comps', number>,
+    n: number,
+    d: number,
+    k: number,
+  ) {
+    this.invAt = new Float64Array(buffer, layout.inv, k * d * d);
+    this.shiftAt = new Float64Array(buffer, layout.shift, k * d);
+    this.constantAt = new Float64Array(buffer, layout.constant, k);
+    this.values = new Float64Array(buffer, layout.values, n * k);
+    this.top = new Int32Array(buffer, layout.top, n);
+    this.offsets = new Int32Array(buffer, layout.offsets, n + 1);
+    this.comps = new Int32Array(buffer, layout.comps, n * k);
+  }
+
+  static create(x: Float64Array, n: number, d: number, k: number): EStepKernel | undefined {
+    const module = estepModule();
+    if (!module) return undefined;
+    const sizes = { x: n * d * 8, inv: k * d * d * 8, shift: k * d * 8, constant: k * 8, logp: k * 8, values: n * k * 8, top: n * 4, offsets: (n + 1) * 4, comps: n * k * 4 };
+    const layout = {} as Record<keyof typeof sizes, number>;
+    let end = 0;
+    for (const key of Object.keys(sizes) as (keyof typeof sizes)[]) {
+      layout[key] = end;
+      end += sizes[key];
+    }
+    const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(end / 65536)) });
+    const instance = new WebAssembly.Instance(module, { env: { memory }, math: { exp: Math.exp, log: Math.log } });
+    new Float64Array(memory.buffer, layout.x, n * d).set(x.subarray(0, n * d));
+    const estep = instance.exports.estep as EStepExport;
+    const run = () => estep(n, d, k, CUTOFF, layout.x, layout.inv, layout.shift, layout.constant, layout.logp, layout.top, layout.offsets, layout.comps, layout.values);
+    return new EStepKernel(run, memory.buffer, layout, n, d, k);
+  }
+
+  /** Σ log p(x_i) under the parameters just written to invAt/shiftAt/constantAt; posteriors into the views. */
+  step(): number {
+    return this.run();
+  }
+}
+
+let compiledEStep: WebAssembly.Module | null | undefined;
+
+function estepModule(): WebAssembly.Module | undefined {
+  if (compiledEStep === undefined) {
+    try {
+      compiledEStep = new WebAssembly.Module(Buffer.from(ESTEP_WASM_BASE64, 'base64'));
+    } catch {
+      compiledEStep = null; // no WebAssembly here: the JavaScript E-step serves
+    }
+  }
+  return compiledEStep ?? undefined;
+}
+
 /** Posterior responsibilities into `post`; returns the mean log-likelihood. */
 function eStep(x: Float64Array, n: number, d: number, fit: GmmFit, post: Posteriors): number {
   const { k, weights, means, chol, logDet } = fit;
@@ -226,9 +325,16 @@ function eStep(x: Float64Array, n: number, d: number, fit: GmmFit, post: Posteri
       shift[c * d + r] = s;
     }
   }
-  const logp = new Float64Array(k);
   const constant = new Float64Array(k);
   for (let c = 0; c < k; c++) constant[c] = Math.log(weights[c]) - 0.5 * (d * LOG_2PI + logDet[c]);
+  const kernel = post.kernel;
+  if (kernel) {
+    kernel.invAt.set(inv);
+    kernel.shiftAt.set(shift);
+    kernel.constantAt.set(constant);
+    return kernel.step() / n;
+  }
+  const logp = new Float64Array(k);
   const { offsets, top } = post;
   let used = 0;
   let total = 0;
