@@ -9,7 +9,7 @@ import wabtInit from 'wabt';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const KERNELS = [
   { source: 'src/engine/cluster/gram.wat', target: 'src/engine/cluster/gramKernel.ts', name: 'GRAM_WASM_BASE64' },
-  { source: 'src/engine/cluster/estep.wat', target: 'src/engine/cluster/estepKernel.ts', name: 'ESTEP_WASM_BASE64' },
+  { source: 'src/engine/cluster/em.wat', target: 'src/engine/cluster/emKernel.ts', name: 'EM_WASM_BASE64' },
 ];
 
 export async function compileKernels() {

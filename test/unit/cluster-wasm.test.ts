@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { raptorClusters } from '../../src/engine/cluster';
-import { fitGmm, useWasmEStep } from '../../src/engine/cluster/gmm';
+import { fitGmm, useWasmEm } from '../../src/engine/cluster/gmm';
 import { createRng } from '../../src/engine/cluster/random';
 import { gramJs, gramWasm, PairwiseSimilarity } from '../../src/engine/cluster/reduce';
 
@@ -50,7 +50,7 @@ describe('Gram matrix kernel (WebAssembly SIMD)', () => {
 });
 
 describe('E-step kernel (WebAssembly)', () => {
-  afterEach(() => useWasmEStep(true));
+  afterEach(() => useWasmEm(true));
 
   /** n points in d dims around `centres` seeded centres. */
   function points(n: number, d: number, centres: number, seed: number): Float64Array {
@@ -64,9 +64,9 @@ describe('E-step kernel (WebAssembly)', () => {
   it('gives the same fit as the JavaScript E-step, bit for bit', () => {
     for (const [n, d, k, centres] of [[40, 2, 3, 3], [300, 10, 12, 8], [500, 10, 49, 20], [25, 10, 8, 25]] as const) {
       const x = points(n, d, centres, n + k);
-      assert.ok(useWasmEStep(true), 'this Node has WebAssembly, so the kernel must load');
+      assert.ok(useWasmEm(true), 'this Node has WebAssembly, so the kernel must load');
       const wasm = fitGmm(x, n, d, k, 7);
-      useWasmEStep(false);
+      useWasmEm(false);
       const js = fitGmm(x, n, d, k, 7);
       assert.equal(wasm.bic, js.bic, `n=${n} k=${k}: BIC`);
       assert.deepEqual(wasm.means, js.means, `n=${n} k=${k}: means`);
@@ -78,9 +78,9 @@ describe('E-step kernel (WebAssembly)', () => {
     const rng = createRng(11);
     const centres = Array.from({ length: 6 }, () => Float32Array.from({ length: 48 }, () => rng.normal()));
     const embeddings = Array.from({ length: 240 }, (_, i) => Float32Array.from(centres[i % 6], (v) => v + 0.4 * rng.normal()));
-    useWasmEStep(true);
+    useWasmEm(true);
     const wasm = raptorClusters(embeddings, { seed: 224 });
-    useWasmEStep(false);
+    useWasmEm(false);
     assert.deepEqual(wasm, raptorClusters(embeddings, { seed: 224 }));
   });
 });

@@ -1,7 +1,7 @@
 // Gaussian mixture with full covariances, fitted by EM from a k-means++ / Lloyd start — the same model,
 // initialisation and stopping rule as scikit-learn's GaussianMixture (the RAPTOR reference), written for
 // the small reduced dimension (~10) where a full covariance costs almost nothing.
-import { ESTEP_WASM_BASE64 } from './estepKernel';
+import { EM_WASM_BASE64 } from './emKernel';
 import { kmeans } from './kmeans';
 import { cholesky } from './linalg';
 import { createRng, deriveSeed, type Rng } from './random';
@@ -151,7 +151,7 @@ class Posteriors {
   /** Each point's most probable component (ties to the lowest index): where its next E-step starts. */
   readonly top: Int32Array;
   /** The WebAssembly E-step, with the points copied into its memory; absent where WebAssembly is not available. */
-  readonly kernel?: EStepKernel;
+  readonly kernel?: EmKernel;
 
   private constructor(
     readonly n: number,
@@ -159,7 +159,7 @@ class Posteriors {
     x: Float64Array,
     d: number,
   ) {
-    const kernel = wasmEStep ? EStepKernel.create(x, n, d, k) : undefined;
+    const kernel = wasmEm ? EmKernel.create(x, n, d, k) : undefined;
     if (kernel) {
       this.kernel = kernel;
       ({ offsets: this.offsets, comps: this.comps, values: this.values, top: this.top } = kernel);
@@ -229,12 +229,12 @@ class Posteriors {
   }
 }
 
-let wasmEStep = true;
+let wasmEm = true;
 
 /** Tests compare the two E-steps; nothing else should need this. Returns whether the WebAssembly one can run here. */
-export function useWasmEStep(enabled: boolean): boolean {
-  wasmEStep = enabled;
-  return estepModule() !== undefined;
+export function useWasmEm(enabled: boolean): boolean {
+  wasmEm = enabled;
+  return emModule() !== undefined;
 }
 
 type EStepExport = (
@@ -242,28 +242,36 @@ type EStepExport = (
   pX: number, pInv: number, pShift: number, pConst: number, pLogp: number,
   pTop: number, pOff: number, pComps: number, pVals: number,
 ) => number; // prettier-ignore
+type MStatsExport = (n: number, d: number, k: number, pX: number, pOff: number, pComps: number, pVals: number, pNk: number, pMeans: number, pCovs: number, pDiff: number) => void;
 
 /**
  * The E-step of estep.wat over one point set: its own memory holding the points, the per-step parameters
  * (inverse factors, shifts, constants), and the sparse posteriors with room for all n×k.
  */
-class EStepKernel {
+class EmKernel {
   readonly invAt: Float64Array;
   readonly shiftAt: Float64Array;
   readonly constantAt: Float64Array;
+  readonly nkAt: Float64Array;
+  readonly meansAt: Float64Array;
+  readonly covsAt: Float64Array;
   readonly offsets: Int32Array;
   readonly comps: Int32Array;
   readonly values: Float64Array;
   readonly top: Int32Array;
 
   private constructor(
-    private readonly run: () => number,
+    private readonly runE: () => number,
+    private readonly runM: () => void,
     buffer: ArrayBuffer,
-    layout: Record<'x' | 'inv' | 'shift' | 'constant' | 'logp' | 'values' | 'top' | 'offsets' | 'comps', number>,
+    layout: Record<'x' | 'inv' | 'shift' | 'constant' | 'logp' | 'nk' | 'means' | 'covs' | 'diff' | 'values' | 'top' | 'offsets' | 'comps', number>,
     n: number,
     d: number,
     k: number,
   ) {
+    this.nkAt = new Float64Array(buffer, layout.nk, k);
+    this.meansAt = new Float64Array(buffer, layout.means, k * d);
+    this.covsAt = new Float64Array(buffer, layout.covs, k * d * d);
     this.invAt = new Float64Array(buffer, layout.inv, k * d * d);
     this.shiftAt = new Float64Array(buffer, layout.shift, k * d);
     this.constantAt = new Float64Array(buffer, layout.constant, k);
@@ -273,10 +281,11 @@ class EStepKernel {
     this.comps = new Int32Array(buffer, layout.comps, n * k);
   }
 
-  static create(x: Float64Array, n: number, d: number, k: number): EStepKernel | undefined {
-    const module = estepModule();
+  static create(x: Float64Array, n: number, d: number, k: number): EmKernel | undefined {
+    const module = emModule();
     if (!module) return undefined;
-    const sizes = { x: n * d * 8, inv: k * d * d * 8, shift: k * d * 8, constant: k * 8, logp: k * 8, values: n * k * 8, top: n * 4, offsets: (n + 1) * 4, comps: n * k * 4 };
+    // float64 regions first (all 8-aligned), then the int32 ones
+    const sizes = { x: n * d * 8, inv: k * d * d * 8, shift: k * d * 8, constant: k * 8, logp: k * 8, nk: k * 8, means: k * d * 8, covs: k * d * d * 8, diff: d * 8, values: n * k * 8, top: n * 4, offsets: (n + 1) * 4, comps: n * k * 4 };
     const layout = {} as Record<keyof typeof sizes, number>;
     let end = 0;
     for (const key of Object.keys(sizes) as (keyof typeof sizes)[]) {
@@ -287,27 +296,37 @@ class EStepKernel {
     const instance = new WebAssembly.Instance(module, { env: { memory }, math: { exp: Math.exp, log: Math.log } });
     new Float64Array(memory.buffer, layout.x, n * d).set(x.subarray(0, n * d));
     const estep = instance.exports.estep as EStepExport;
-    const run = () => estep(n, d, k, CUTOFF, layout.x, layout.inv, layout.shift, layout.constant, layout.logp, layout.top, layout.offsets, layout.comps, layout.values);
-    return new EStepKernel(run, memory.buffer, layout, n, d, k);
+    const mstats = instance.exports.mstats as MStatsExport;
+    const runE = () => estep(n, d, k, CUTOFF, layout.x, layout.inv, layout.shift, layout.constant, layout.logp, layout.top, layout.offsets, layout.comps, layout.values);
+    const runM = () => mstats(n, d, k, layout.x, layout.offsets, layout.comps, layout.values, layout.nk, layout.means, layout.covs, layout.diff);
+    return new EmKernel(runE, runM, memory.buffer, layout, n, d, k);
   }
 
   /** Σ log p(x_i) under the parameters just written to invAt/shiftAt/constantAt; posteriors into the views. */
-  step(): number {
-    return this.run();
+  eStep(): number {
+    return this.runE();
+  }
+
+  /** The M-step's sums from the current posteriors into nkAt (starting from `floor`), meansAt and covsAt. */
+  mStats(floor: number): void {
+    this.nkAt.fill(floor);
+    this.meansAt.fill(0);
+    this.covsAt.fill(0);
+    this.runM();
   }
 }
 
-let compiledEStep: WebAssembly.Module | null | undefined;
+let compiledEm: WebAssembly.Module | null | undefined;
 
-function estepModule(): WebAssembly.Module | undefined {
-  if (compiledEStep === undefined) {
+function emModule(): WebAssembly.Module | undefined {
+  if (compiledEm === undefined) {
     try {
-      compiledEStep = new WebAssembly.Module(Buffer.from(ESTEP_WASM_BASE64, 'base64'));
+      compiledEm = new WebAssembly.Module(Buffer.from(EM_WASM_BASE64, 'base64'));
     } catch {
-      compiledEStep = null; // no WebAssembly here: the JavaScript E-step serves
+      compiledEm = null; // no WebAssembly here: the JavaScript E-step serves
     }
   }
-  return compiledEStep ?? undefined;
+  return compiledEm ?? undefined;
 }
 
 /** Posterior responsibilities into `post`; returns the mean log-likelihood. */
@@ -332,7 +351,7 @@ function eStep(x: Float64Array, n: number, d: number, fit: GmmFit, post: Posteri
     kernel.invAt.set(inv);
     kernel.shiftAt.set(shift);
     kernel.constantAt.set(constant);
-    return kernel.step() / n;
+    return kernel.eStep() / n;
   }
   const logp = new Float64Array(k);
   const { offsets, top } = post;
@@ -403,8 +422,10 @@ function inverseLowerFactors(chol: Float64Array, k: number, d: number): Float64A
   return inv;
 }
 
-function mStep(x: Float64Array, n: number, d: number, fit: GmmFit, post: Posteriors, reg: number, covariance: CovarianceType): void {
-  const { k, weights, means, chol, logDet } = fit;
+/** The M-step's sums in JavaScript (where WebAssembly is unavailable): weights and means into `fit`, and the
+ * per-component weight totals and scatter matrices (lower triangles). */
+function mStatsJs(x: Float64Array, n: number, d: number, fit: GmmFit, post: Posteriors): { nk: Float64Array; covs: Float64Array } {
+  const { k, weights, means } = fit;
   const { offsets, comps, values } = post;
   // Point-major passes over the non-zero posteriors; each component still sums its points in index order, so the
   // result is the same as component-major loops over a dense matrix.
@@ -442,6 +463,24 @@ function mStep(x: Float64Array, n: number, d: number, fit: GmmFit, post: Posteri
         for (let b = 0; b <= a; b++) covs[row + b] += ra * diff[b];
       }
     }
+  }
+  return { nk, covs };
+}
+
+function mStep(x: Float64Array, n: number, d: number, fit: GmmFit, post: Posteriors, reg: number, covariance: CovarianceType): void {
+  const { k, weights, means, chol, logDet } = fit;
+  const dd = d * d;
+  let nk: Float64Array;
+  let covs: Float64Array;
+  const kernel = post.kernel;
+  if (kernel) {
+    kernel.mStats(10 * EPS);
+    nk = kernel.nkAt;
+    means.set(kernel.meansAt);
+    covs = kernel.covsAt;
+    for (let c = 0; c < k; c++) weights[c] = nk[c] / n;
+  } else {
+    ({ nk, covs } = mStatsJs(x, n, d, fit, post));
   }
   const factor = new Float64Array(dd);
   for (let c = 0; c < k; c++) {

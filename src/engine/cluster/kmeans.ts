@@ -94,8 +94,9 @@ export function kmeans(x: Float64Array, n: number, d: number, k: number, rng: Rn
       for (let i = 0; i < n; i++) {
         let v = closest[i];
         // Skipped points keep closest[i]: the computed distance would have been ≥ it, and min() would keep it.
+        // The rest are mostly near, where abandoning early rarely pays for its unpredictable branch: summed in full.
         if (!(seedGap[assign[i]] > reach[i])) {
-          const s = squaredDistance(x, i, x, candidate, d, v);
+          const s = squaredDistance(x, i, x, candidate, d, Infinity);
           if (s < v) v = s;
         }
         candidateDist[i] = v;

@@ -1,7 +1,7 @@
-;; The Gaussian mixture's E-step (gmm.ts, eStep) in WebAssembly: the loop a clustering call spends most of its time
+;; The Gaussian mixture's E-step (gmm.ts, eStep) and M-step sums in WebAssembly: the loops a clustering call spends most of its time
 ;; in. Same operations in the same order as the JavaScript version, with exp and log imported from JavaScript's
 ;; Math, so the posteriors are the same bit for bit (test/unit/cluster-wasm.test.ts compares them); what it saves
-;; is the bounds checks and the untyped-number overheads of the JavaScript loop. Compiled to estepKernel.ts by
+;; is the bounds checks and the untyped-number overheads of the JavaScript loop. Compiled to emKernel.ts by
 ;; `node scripts/build-wasm.mjs`.
 ;;
 ;; For each point i (rows of x, n×d f64): every component c's log-density constant[c] − ½·|U_c x − shift_c|², where
@@ -124,4 +124,108 @@
         (local.set $i (i32.add (local.get $i) (i32.const 1)))
         (br $points)))
     (local.get $total))
+;; The M-step's sums (gmm.ts, mStep), over the sparse posteriors the E-step left in memory. On entry nk[c] holds
+  ;; its floor and means/covs are zero; on exit nk[c] = floor + Σ r, means[c] = Σ r·x / nk[c] and the lower triangle
+  ;; of covs[c] = Σ r·(x − μ)(x − μ)ᵀ over posteriors r ≥ 1e-12, each summed in point order as the JavaScript does.
+  (func (export "mstats")
+    (param $n i32) (param $d i32) (param $k i32)
+    (param $pX i32) (param $pOff i32) (param $pComps i32) (param $pVals i32)
+    (param $pNk i32) (param $pMeans i32) (param $pCovs i32) (param $pDiff i32)
+    (local $i i32) (local $p i32) (local $end i32) (local $c i32) (local $j i32) (local $a i32) (local $b i32)
+    (local $xi i32) (local $mu i32) (local $at i32) (local $row i32)
+    (local $r f64) (local $ra f64)
+    ;; weights and means
+    (local.set $i (i32.const 0))
+    (block $done1
+      (loop $points1
+        (br_if $done1 (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $xi (i32.add (local.get $pX) (i32.shl (i32.mul (local.get $i) (local.get $d)) (i32.const 3))))
+        (local.set $p (i32.load (i32.add (local.get $pOff) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $end (i32.load (i32.add (local.get $pOff) (i32.shl (i32.add (local.get $i) (i32.const 1)) (i32.const 2)))))
+        (block $doneEntries1
+          (loop $entries1
+            (br_if $doneEntries1 (i32.ge_s (local.get $p) (local.get $end)))
+            (local.set $c (i32.load (i32.add (local.get $pComps) (i32.shl (local.get $p) (i32.const 2)))))
+            (local.set $r (f64.load (i32.add (local.get $pVals) (i32.shl (local.get $p) (i32.const 3)))))
+            (local.set $at (i32.add (local.get $pNk) (i32.shl (local.get $c) (i32.const 3))))
+            (f64.store (local.get $at) (f64.add (f64.load (local.get $at)) (local.get $r)))
+            (local.set $mu (i32.add (local.get $pMeans) (i32.shl (i32.mul (local.get $c) (local.get $d)) (i32.const 3))))
+            (local.set $j (i32.const 0))
+            (block $doneDims1
+              (loop $dims1
+                (br_if $doneDims1 (i32.ge_u (local.get $j) (local.get $d)))
+                (local.set $at (i32.add (local.get $mu) (i32.shl (local.get $j) (i32.const 3))))
+                (f64.store (local.get $at) (f64.add (f64.load (local.get $at))
+                  (f64.mul (local.get $r) (f64.load (i32.add (local.get $xi) (i32.shl (local.get $j) (i32.const 3)))))))
+                (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                (br $dims1)))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $entries1)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $points1)))
+    ;; means[c] /= nk[c]
+    (local.set $c (i32.const 0))
+    (block $doneDivide
+      (loop $divide
+        (br_if $doneDivide (i32.ge_u (local.get $c) (local.get $k)))
+        (local.set $r (f64.load (i32.add (local.get $pNk) (i32.shl (local.get $c) (i32.const 3)))))
+        (local.set $mu (i32.add (local.get $pMeans) (i32.shl (i32.mul (local.get $c) (local.get $d)) (i32.const 3))))
+        (local.set $j (i32.const 0))
+        (block $doneDims2
+          (loop $dims2
+            (br_if $doneDims2 (i32.ge_u (local.get $j) (local.get $d)))
+            (local.set $at (i32.add (local.get $mu) (i32.shl (local.get $j) (i32.const 3))))
+            (f64.store (local.get $at) (f64.div (f64.load (local.get $at)) (local.get $r)))
+            (local.set $j (i32.add (local.get $j) (i32.const 1)))
+            (br $dims2)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br $divide)))
+    ;; covariances (lower triangles)
+    (local.set $i (i32.const 0))
+    (block $done3
+      (loop $points3
+        (br_if $done3 (i32.ge_u (local.get $i) (local.get $n)))
+        (local.set $xi (i32.add (local.get $pX) (i32.shl (i32.mul (local.get $i) (local.get $d)) (i32.const 3))))
+        (local.set $p (i32.load (i32.add (local.get $pOff) (i32.shl (local.get $i) (i32.const 2)))))
+        (local.set $end (i32.load (i32.add (local.get $pOff) (i32.shl (i32.add (local.get $i) (i32.const 1)) (i32.const 2)))))
+        (block $doneEntries3
+          (loop $entries3
+            (br_if $doneEntries3 (i32.ge_s (local.get $p) (local.get $end)))
+            (local.set $r (f64.load (i32.add (local.get $pVals) (i32.shl (local.get $p) (i32.const 3)))))
+            (if (i32.eqz (f64.lt (local.get $r) (f64.const 1e-12)))
+              (then
+                (local.set $c (i32.load (i32.add (local.get $pComps) (i32.shl (local.get $p) (i32.const 2)))))
+                (local.set $mu (i32.add (local.get $pMeans) (i32.shl (i32.mul (local.get $c) (local.get $d)) (i32.const 3))))
+                (local.set $j (i32.const 0))
+                (block $doneDiff
+                  (loop $diffs
+                    (br_if $doneDiff (i32.ge_u (local.get $j) (local.get $d)))
+                    (f64.store (i32.add (local.get $pDiff) (i32.shl (local.get $j) (i32.const 3)))
+                      (f64.sub
+                        (f64.load (i32.add (local.get $xi) (i32.shl (local.get $j) (i32.const 3))))
+                        (f64.load (i32.add (local.get $mu) (i32.shl (local.get $j) (i32.const 3))))))
+                    (local.set $j (i32.add (local.get $j) (i32.const 1)))
+                    (br $diffs)))
+                (local.set $a (i32.const 0))
+                (block $doneA
+                  (loop $rowsA
+                    (br_if $doneA (i32.ge_u (local.get $a) (local.get $d)))
+                    (local.set $ra (f64.mul (local.get $r) (f64.load (i32.add (local.get $pDiff) (i32.shl (local.get $a) (i32.const 3))))))
+                    (local.set $row (i32.add (local.get $pCovs)
+                      (i32.shl (i32.mul (i32.add (i32.mul (local.get $c) (local.get $d)) (local.get $a)) (local.get $d)) (i32.const 3))))
+                    (local.set $b (i32.const 0))
+                    (block $doneB
+                      (loop $colsB
+                        (br_if $doneB (i32.gt_u (local.get $b) (local.get $a)))
+                        (local.set $at (i32.add (local.get $row) (i32.shl (local.get $b) (i32.const 3))))
+                        (f64.store (local.get $at) (f64.add (f64.load (local.get $at))
+                          (f64.mul (local.get $ra) (f64.load (i32.add (local.get $pDiff) (i32.shl (local.get $b) (i32.const 3)))))))
+                        (local.set $b (i32.add (local.get $b) (i32.const 1)))
+                        (br $colsB)))
+                    (local.set $a (i32.add (local.get $a) (i32.const 1)))
+                    (br $rowsA)))))
+            (local.set $p (i32.add (local.get $p) (i32.const 1)))
+            (br $entries3)))
+        (local.set $i (i32.add (local.get $i) (i32.const 1)))
+        (br $points3))))
 )
