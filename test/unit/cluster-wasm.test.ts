@@ -36,6 +36,18 @@ describe('Gram matrix kernel (WebAssembly SIMD)', () => {
     }
   });
 
+  it('gives the same values when its memory is reused after a larger call (stale padding must not leak in)', () => {
+    for (const [n, d] of [[130, 384], [9, 7], [66, 13], [5, 2]] as const) {
+      const data = unitRows(n, d, 5 * n + d);
+      const wasm = gramWasm(data, n, d)!;
+      const js = gramJs(data, n, d);
+      for (let i = 0; i < n; i++) {
+        for (let j = 0; j < n; j++) assert.ok(Math.abs(wasm.values[i * wasm.stride + j] - js.values[i * js.stride + j]) < 2e-6, `n=${n} d=${d}: (${i}, ${j})`);
+      }
+      wasm.release?.();
+    }
+  });
+
   it('is what PairwiseSimilarity uses', () => {
     const data = unitRows(50, 16, 3);
     const sim = new PairwiseSimilarity(data, 50, 16);

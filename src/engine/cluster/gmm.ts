@@ -3,6 +3,7 @@
 // the small reduced dimension (~10) where a full covariance costs almost nothing.
 import { EM_WASM_BASE64 } from './emKernel';
 import { kmeans } from './kmeans';
+import { KernelPool } from './wasmPool';
 import { cholesky } from './linalg';
 import { createRng, deriveSeed, type Rng } from './random';
 import { throwIfAborted } from '../ports';
@@ -118,6 +119,7 @@ function runEm(x: Float64Array, n: number, d: number, fit: GmmFit, post: Posteri
   // Final E-step so that the posteriors and the likelihood match the returned parameters (as sklearn does).
   fit.meanLogLikelihood = eStep(x, n, d, fit, post);
   post.toDense(fit.resp, fit.k);
+  post.kernel?.release();
   const points = opts.bicPoints ?? n;
   fit.bic = -2 * points * fit.meanLogLikelihood + freeParameters(fit.k, d, covariance) * Math.log(points);
   return fit;
@@ -234,7 +236,7 @@ let wasmEm = true;
 /** Tests compare the two E-steps; nothing else should need this. Returns whether the WebAssembly one can run here. */
 export function useWasmEm(enabled: boolean): boolean {
   wasmEm = enabled;
-  return emModule() !== undefined;
+  return emKernels.available();
 }
 
 type EStepExport = (
@@ -245,7 +247,7 @@ type EStepExport = (
 type MStatsExport = (n: number, d: number, k: number, pX: number, pOff: number, pComps: number, pVals: number, pNk: number, pMeans: number, pCovs: number, pDiff: number) => void;
 
 /**
- * The E-step of estep.wat over one point set: its own memory holding the points, the per-step parameters
+ * The E-step and M-step sums of em.wat over one point set: its own memory holding the points, the per-step parameters
  * (inverse factors, shifts, constants), and the sparse posteriors with room for all n×k.
  */
 class EmKernel {
@@ -263,6 +265,8 @@ class EmKernel {
   private constructor(
     private readonly runE: () => number,
     private readonly runM: () => void,
+    /** Hands the memory back to the pool; the views above must not be used afterwards. */
+    readonly release: () => void,
     buffer: ArrayBuffer,
     layout: Record<'x' | 'inv' | 'shift' | 'constant' | 'logp' | 'nk' | 'means' | 'covs' | 'diff' | 'values' | 'top' | 'offsets' | 'comps', number>,
     n: number,
@@ -282,8 +286,6 @@ class EmKernel {
   }
 
   static create(x: Float64Array, n: number, d: number, k: number): EmKernel | undefined {
-    const module = emModule();
-    if (!module) return undefined;
     // float64 regions first (all 8-aligned), then the int32 ones
     const sizes = { x: n * d * 8, inv: k * d * d * 8, shift: k * d * 8, constant: k * 8, logp: k * 8, nk: k * 8, means: k * d * 8, covs: k * d * d * 8, diff: d * 8, values: n * k * 8, top: n * 4, offsets: (n + 1) * 4, comps: n * k * 4 };
     const layout = {} as Record<keyof typeof sizes, number>;
@@ -292,14 +294,18 @@ class EmKernel {
       layout[key] = end;
       end += sizes[key];
     }
-    const memory = new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(end / 65536)) });
-    const instance = new WebAssembly.Instance(module, { env: { memory }, math: { exp: Math.exp, log: Math.log } });
-    new Float64Array(memory.buffer, layout.x, n * d).set(x.subarray(0, n * d));
-    const estep = instance.exports.estep as EStepExport;
-    const mstats = instance.exports.mstats as MStatsExport;
+    const lease = emKernels.lease(end);
+    if (!lease) return undefined;
+    new Float64Array(lease.memory.buffer, layout.x, n * d).set(x.subarray(0, n * d));
+    const estep = lease.exports.estep as EStepExport;
+    const mstats = lease.exports.mstats as MStatsExport;
     const runE = () => estep(n, d, k, CUTOFF, layout.x, layout.inv, layout.shift, layout.constant, layout.logp, layout.top, layout.offsets, layout.comps, layout.values);
     const runM = () => mstats(n, d, k, layout.x, layout.offsets, layout.comps, layout.values, layout.nk, layout.means, layout.covs, layout.diff);
-    return new EmKernel(runE, runM, memory.buffer, layout, n, d, k);
+    const kernel = new EmKernel(runE, runM, () => lease.release(), lease.memory.buffer, layout, n, d, k);
+    // A reused memory still holds the last fit's numbers: the E-step starts from top[] and reads offsets[0].
+    kernel.top.fill(0);
+    kernel.offsets.fill(0);
+    return kernel;
   }
 
   /** Σ log p(x_i) under the parameters just written to invAt/shiftAt/constantAt; posteriors into the views. */
@@ -316,18 +322,7 @@ class EmKernel {
   }
 }
 
-let compiledEm: WebAssembly.Module | null | undefined;
-
-function emModule(): WebAssembly.Module | undefined {
-  if (compiledEm === undefined) {
-    try {
-      compiledEm = new WebAssembly.Module(Buffer.from(EM_WASM_BASE64, 'base64'));
-    } catch {
-      compiledEm = null; // no WebAssembly here: the JavaScript E-step serves
-    }
-  }
-  return compiledEm ?? undefined;
-}
+const emKernels = new KernelPool(EM_WASM_BASE64, (memory) => ({ env: { memory }, math: { exp: Math.exp, log: Math.log } }));
 
 /** Posterior responsibilities into `post`; returns the mean log-likelihood. */
 function eStep(x: Float64Array, n: number, d: number, fit: GmmFit, post: Posteriors): number {

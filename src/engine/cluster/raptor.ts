@@ -62,7 +62,12 @@ const LOCAL_NEIGHBORS = 10;
 /** The global+local GMM/BIC clustering alone (no token cap), comparable 1:1 with the Python reference. */
 export function raptorClusters(embeddings: Float32Array[], opts: RaptorClusterOptions): number[][] {
   if (embeddings.length === 0) return [];
-  return clusterRows(prepareRows(embeddings, opts.signal), range(embeddings.length), opts);
+  const prepared = prepareRows(embeddings, opts.signal);
+  try {
+    return clusterRows(prepared, range(embeddings.length), opts);
+  } finally {
+    prepared.similarity?.release();
+  }
 }
 
 /** Unit rows and, when small enough to keep, their pairwise similarities: computed once, shared by every pass. */
@@ -171,7 +176,11 @@ export function clusterNodes(embeddings: Float32Array[], tokenCounts: number[], 
     for (const part of packByTokens(cluster, embeddings, tokenCounts, cap, deriveSeed(opts.seed, 200, ...path))) out.push(part);
   };
 
-  clusterRows(prepared, range(n), opts).forEach((c, i) => visit(c, 0, [i]));
+  try {
+    clusterRows(prepared, range(n), opts).forEach((c, i) => visit(c, 0, [i]));
+  } finally {
+    prepared.similarity?.release();
+  }
   return canonical(out, n);
 }
 

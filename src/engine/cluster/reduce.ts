@@ -9,6 +9,7 @@
 import { throwIfAborted } from '../ports';
 import { GRAM_WASM_BASE64 } from './gramKernel';
 import { topTridiagonalEigen } from './linalg';
+import { KernelPool } from './wasmPool';
 import { optimizeLayout } from './layout';
 import { pcaScores } from './pca';
 import { createRng, type Rng } from './random';
@@ -41,7 +42,16 @@ export class PairwiseSimilarity {
     readonly n: number,
     d: number,
   ) {
-    ({ values: this.values, stride: this.stride } = gramWasm(data, n, d) ?? gramJs(data, n, d));
+    const gram = gramWasm(data, n, d) ?? gramJs(data, n, d);
+    ({ values: this.values, stride: this.stride } = gram);
+    this.releaseMemory = gram.release;
+  }
+
+  private readonly releaseMemory?: () => void;
+
+  /** Done with these similarities: their memory may be reused (nothing may read them afterwards). */
+  release(): void {
+    this.releaseMemory?.();
   }
 
   /** The similarities restricted to `rows` (indices into this matrix), in that order. */
@@ -51,39 +61,26 @@ export class PairwiseSimilarity {
 }
 
 /**
- * The Gram matrix with the SIMD kernel in gram.wat (~5× the loop below); undefined where WebAssembly SIMD is
- * unavailable. Each call gets its own memory, sized to the job and released with it.
+ * The Gram matrix with the SIMD kernel in gram.wat (~8× the loop below); undefined where WebAssembly SIMD is
+ * unavailable. The values live in a pooled memory until the caller releases them.
  */
 export function gramWasm(data: Float64Array, n: number, d: number): Gram | undefined {
-  const module = gramModule();
-  if (!module) return undefined;
   const n4 = Math.ceil(n / 4) * 4;
   const d4 = Math.ceil(d / 4) * 4;
   const rowsBytes = n4 * d4 * 4;
-  const bytes = rowsBytes + n4 * n4 * 4;
-  const memory = new WebAssembly.Memory({ initial: Math.ceil(bytes / 65536) });
-  const { exports } = new WebAssembly.Instance(module, { env: { memory } });
-  const rows = new Float32Array(memory.buffer, 0, n4 * d4);
+  const lease = gramKernels.lease(rowsBytes + n4 * n4 * 4);
+  if (!lease) return undefined;
+  const rows = new Float32Array(lease.memory.buffer, 0, n4 * d4);
+  rows.fill(0); // padding rows and columns must be zero, and a reused memory holds the last call's numbers
   for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) rows[i * d4 + t] = data[i * d + t];
-  const gramBlock = exports.gramBlock as (data: number, n: number, d: number, out: number, j0: number) => void;
+  const gramBlock = lease.exports.gramBlock as (data: number, n: number, d: number, out: number, j0: number) => void;
   for (let j0 = 0; j0 < n4; j0 += 64) gramBlock(0, n4, d4, rowsBytes, j0);
-  const values = new Float32Array(memory.buffer, rowsBytes, n4 * n4);
+  const values = new Float32Array(lease.memory.buffer, rowsBytes, n4 * n4);
   for (let i = 0; i < n; i++) values[i * n4 + i] = 1;
-  return { values, stride: n4 };
+  return { values, stride: n4, release: lease.release };
 }
 
-let compiledGram: WebAssembly.Module | null | undefined;
-
-function gramModule(): WebAssembly.Module | undefined {
-  if (compiledGram === undefined) {
-    try {
-      compiledGram = new WebAssembly.Module(Buffer.from(GRAM_WASM_BASE64, 'base64'));
-    } catch {
-      compiledGram = null; // no SIMD in this runtime: the JavaScript loop serves
-    }
-  }
-  return compiledGram ?? undefined;
-}
+const gramKernels = new KernelPool(GRAM_WASM_BASE64);
 
 /** The Gram matrix in plain JavaScript (float64 sums stored as float32). */
 export function gramJs(data: Float64Array, n: number, d: number): Gram {
@@ -148,6 +145,8 @@ export function gramJs(data: Float64Array, n: number, d: number): Gram {
 export interface Gram {
   values: Float32Array;
   stride: number;
+  /** Where the values live in a pooled WebAssembly memory: hands it back (the values must not be used after). */
+  release?: () => void;
 }
 
 export interface RowSimilarity {
