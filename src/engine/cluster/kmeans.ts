@@ -74,21 +74,7 @@ export function kmeans(x: Float64Array, n: number, d: number, k: number, rng: Rn
     let bestCandidate = -1;
     let bestPotential = Infinity;
     for (let t = 0; t < trials; t++) {
-      let candidate: number;
-      if (potential <= 0) {
-        candidate = rng.int(n);
-      } else {
-        // The sequential subtraction defines which candidate is drawn (a prefix sum rounds differently): kept as is.
-        let target = rng.next() * potential;
-        candidate = n - 1;
-        for (let i = 0; i < n; i++) {
-          target -= closest[i];
-          if (target <= 0) {
-            candidate = i;
-            break;
-          }
-        }
-      }
+      const candidate = drawCandidate(closest, potential, n, rng);
       for (let s = 0; s < c; s++) seedGap[s] = lowerOf(squaredDistance(x, candidate, x, seedRow[s], d, Infinity));
       let pot = 0;
       for (let i = 0; i < n; i++) {
@@ -251,20 +237,7 @@ export function kmeansPlain(x: Float64Array, n: number, d: number, k: number, rn
     let bestCandidate = -1;
     let bestPotential = Infinity;
     for (let t = 0; t < trials; t++) {
-      let candidate: number;
-      if (potential <= 0) {
-        candidate = rng.int(n);
-      } else {
-        let target = rng.next() * potential;
-        candidate = n - 1;
-        for (let i = 0; i < n; i++) {
-          target -= closest[i];
-          if (target <= 0) {
-            candidate = i;
-            break;
-          }
-        }
-      }
+      const candidate = drawCandidate(closest, potential, n, rng);
       let pot = 0;
       for (let i = 0; i < n; i++) {
         const v = Math.min(closest[i], distance(i, x, candidate, closest[i]));
@@ -316,4 +289,19 @@ export function kmeansPlain(x: Float64Array, n: number, d: number, k: number, rn
     }
   }
   return labels;
+}
+
+/**
+ * k-means++'s draw: a point with probability proportional to its squared distance to the nearest seed (uniform when
+ * every point sits on a seed). The sequential subtraction defines which point is drawn (a prefix sum rounds
+ * differently), so both k-means above share this one.
+ */
+function drawCandidate(closest: Float64Array, potential: number, n: number, rng: Rng): number {
+  if (potential <= 0) return rng.int(n);
+  let target = rng.next() * potential;
+  for (let i = 0; i < n; i++) {
+    target -= closest[i];
+    if (target <= 0) return i;
+  }
+  return n - 1;
 }
