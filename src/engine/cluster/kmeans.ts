@@ -141,17 +141,7 @@ export function kmeans(x: Float64Array, n: number, d: number, k: number, rng: Rn
     const keep = previous;
     previous = centers;
     centers = keep;
-    centers.fill(0);
-    counts.fill(0);
-    for (let i = 0; i < n; i++) {
-      const c = labels[i];
-      counts[c]++;
-      for (let j = 0; j < d; j++) centers[c * d + j] += x[i * d + j];
-    }
-    for (let c = 0; c < k; c++) {
-      if (counts[c] === 0) continue; // an emptied centre's row stays zero, exactly as in kmeansPlain
-      for (let j = 0; j < d; j++) centers[c * d + j] /= counts[c];
-    }
+    recomputeCentres(x, n, d, k, labels, centers, counts);
     for (let c = 0; c < k; c++) {
       moved[c] = upperOf(squaredDistance(previous, c, centers, c, d, Infinity));
       drift[c] = (drift[c] + moved[c]) * ROUND_UP;
@@ -276,17 +266,7 @@ export function kmeansPlain(x: Float64Array, n: number, d: number, k: number, rn
       }
     }
     if (changed === 0) break;
-    centers.fill(0);
-    counts.fill(0);
-    for (let i = 0; i < n; i++) {
-      const c = labels[i];
-      counts[c]++;
-      for (let j = 0; j < d; j++) centers[c * d + j] += x[i * d + j];
-    }
-    for (let c = 0; c < k; c++) {
-      if (counts[c] === 0) continue; // keep an emptied centre where it was (its row is zero); rare with ++ seeding
-      for (let j = 0; j < d; j++) centers[c * d + j] /= counts[c];
-    }
+    recomputeCentres(x, n, d, k, labels, centers, counts);
   }
   return labels;
 }
@@ -304,4 +284,19 @@ function drawCandidate(closest: Float64Array, potential: number, n: number, rng:
     if (target <= 0) return i;
   }
   return n - 1;
+}
+
+/** Lloyd's update: each centre the mean of its points, summed in index order; an emptied centre's row is zero. */
+function recomputeCentres(x: Float64Array, n: number, d: number, k: number, labels: Int32Array, centers: Float64Array, counts: Float64Array): void {
+  centers.fill(0);
+  counts.fill(0);
+  for (let i = 0; i < n; i++) {
+    const c = labels[i];
+    counts[c]++;
+    for (let j = 0; j < d; j++) centers[c * d + j] += x[i * d + j];
+  }
+  for (let c = 0; c < k; c++) {
+    if (counts[c] === 0) continue; // rare with ++ seeding
+    for (let j = 0; j < d; j++) centers[c * d + j] /= counts[c];
+  }
 }
