@@ -596,6 +596,9 @@ export class RaptorIndex {
     this.completions = [];
     try {
       this.store.ensureTask(() => randomUUID());
+      // The budget is the task's: this run may be a new task (after a reset or a cancel) of an index kept open.
+      const spent = this.store.taskTokens();
+      this.budget?.setUsed(spent.prompt + spent.completion + spent.embedding);
       this.store.setTaskState('running');
       this.emitTaskState();
       await this.synchronise(signal);

@@ -41,6 +41,14 @@ export class TokenBudget {
     this.limitTokens = limitTokens;
   }
 
+  /**
+   * Start counting from what the current task has spent (its durable token count): when a run starts, which may be
+   * a new task (after a reset or a cancel) in an index that stays open. Calls still reserved keep their reservation.
+   */
+  setUsed(tokens: number): void {
+    this.usedTokens = Math.max(0, tokens);
+  }
+
   /** Count tokens spent outside reserve/settle (e.g. by another provider of the same task). */
   addUsed(tokens: number): void {
     this.usedTokens += Math.max(0, tokens);
