@@ -24,6 +24,8 @@ export interface RaptorExtensionApi {
   running(): string[];
   /** The RAPTOR tree of one document (path as status() shows it): chunks at layer 0, summaries above. */
   documentTree(shownPath: string): Promise<Array<{ id: string; layer: number; text: string; tokens: number; children: string[] }>>;
+  /** Where each folder's index lives under the current settings (raptor.indexLocation). */
+  indexFiles(): Array<{ folder: string; db: string }>;
 }
 
 /** Kept for deactivate(), which must close the indexes before the host goes away. */
@@ -183,6 +185,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Raptor
       const target = indexes.resolveShownPath(shownPath);
       return target ? target.index.documentTree(target.relPath) : [];
     },
+    indexFiles: () => indexes.all().map((i) => ({ folder: i.folder.name, db: i.dbPath() })),
   };
 }
 
