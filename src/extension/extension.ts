@@ -50,6 +50,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Raptor
     workerFile: path.join(context.extensionPath, 'dist', 'engineWorker.js'),
     settingsFor: (folder) => settings.get(folder),
     dbPath: (folder, s) => indexDbPath(folder, s, context.storageUri),
+    runRefusal: trustProblem,
     env: workerEnv,
     summarize: (params, signal, s) => summarizeInHost(params, signal, s),
     log,

@@ -24,6 +24,11 @@ export interface FolderIndexDeps {
     settings: ExtensionSettings,
   ): ReturnType<NonNullable<EngineClientOptions['summarize']>>;
   log: vscode.LogOutputChannel;
+  /**
+   * Why a run must not start under these settings (Restricted Mode with a remote provider), or undefined. Checked
+   * here, where every run starts (commands, the dashboard, retries, automatic resume), so no path can skip it.
+   */
+  runRefusal?(settings: ExtensionSettings): string | undefined;
 }
 
 export class FolderIndex implements vscode.Disposable {
@@ -82,6 +87,8 @@ export class FolderIndex implements vscode.Disposable {
 
   /** Index until done, paused or cancelled. Joins a run already in flight. */
   run(): Promise<EngineResult<'index/run'>> {
+    const refused = this.running ? undefined : this.deps.runRefusal?.(this.deps.settings());
+    if (refused) return Promise.reject(new Error(refused));
     this.running ??= (async () => {
       if (this.stale) await this.shutdown();
       const client = await this.open('write');

@@ -38,13 +38,17 @@ const DEFAULT_SETTINGS = {
 };
 
 /** Start code-server with fresh user data; resolves once /healthz answers. */
-export async function startCodeServer({ port, runDir, vsix = [], settings = {}, smokeDriver = true, env: extraEnv = {} }) {
+export async function startCodeServer({ port, runDir, vsix = [], settings = {}, smokeDriver = true, env: extraEnv = {}, workspaceTrust = false }) {
   runDir ??= fs.mkdtempSync(`${os.tmpdir()}/raptor-e2e-cs-`);
   for (const d of ['ud/User', 'exts', 'xdg/config', 'xdg/data']) fs.mkdirSync(`${runDir}/${d}`, { recursive: true });
-  fs.writeFileSync(`${runDir}/ud/User/settings.json`, JSON.stringify({ ...DEFAULT_SETTINGS, ...settings }, null, 2));
+  // workspaceTrust: folders open in Restricted Mode (nothing is trusted, and no prompt asks), as an untrusted clone would.
+  const trust = workspaceTrust
+    ? { 'security.workspace.trust.enabled': true, 'security.workspace.trust.startupPrompt': 'never', 'security.workspace.trust.banner': 'never' }
+    : {};
+  fs.writeFileSync(`${runDir}/ud/User/settings.json`, JSON.stringify({ ...DEFAULT_SETTINGS, ...trust, ...settings }, null, 2));
   fs.writeFileSync(`${runDir}/config.yaml`, 'auth: none\n');
   const env = { ...process.env, ...extraEnv, XDG_CONFIG_HOME: `${runDir}/xdg/config`, XDG_DATA_HOME: `${runDir}/xdg/data` };
-  const common = ['--auth', 'none', '--disable-telemetry', '--disable-update-check', '--disable-workspace-trust',
+  const common = ['--auth', 'none', '--disable-telemetry', '--disable-update-check', ...(workspaceTrust ? [] : ['--disable-workspace-trust']),
     '--disable-getting-started-override', '--ignore-last-opened', '--user-data-dir', `${runDir}/ud`,
     '--extensions-dir', `${runDir}/exts`, '--config', `${runDir}/config.yaml`];
   for (const v of vsix) execFileSync(NODE24, [CS_ENTRY, ...common, '--install-extension', v, '--force'], { env, stdio: 'pipe' });

@@ -1,5 +1,5 @@
 // `npm run test:e2e`: the in-host Mocha suite, the Playwright UI test and the remote-provider test, each in a fresh
-// real VS Code.  `node test/e2e/run.mjs host|multiroot|lm|ui|provider` runs one.
+// real VS Code.  `node test/e2e/run.mjs host|multiroot|lm|restricted|ui|provider` runs one.
 import fs from 'node:fs';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
@@ -8,6 +8,24 @@ import { makeWorkspace } from './fixtures.mjs';
 import { hostTotals, runHostTests } from './runHostTests.mjs';
 import { runUiTest } from './uiTest.mjs';
 import { runProviderTest } from './providerTest.mjs';
+import http from 'node:http';
+
+/** A loopback HTTP server that answers 500 to everything and counts the requests; GET /count reads the count. */
+function startRequestCounter() {
+  let requests = 0;
+  const server = http.createServer((req, res) => {
+    if (req.method === 'GET' && req.url === '/count') {
+      res.end(JSON.stringify({ requests }));
+      return;
+    }
+    requests++;
+    res.statusCode = 500;
+    res.end('{"error":{"message":"this server should never have been asked"}}');
+  });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ url: `http://127.0.0.1:${server.address().port}`, close: () => new Promise((r) => server.close(r)) })),
+  );
+}
 
 for (const f of ['dist/extension.js', 'dist/engineWorker.js', 'dist/sql-wasm.wasm']) {
   if (!fs.existsSync(path.join(EXT_DIR, f))) {
@@ -16,7 +34,7 @@ for (const f of ['dist/extension.js', 'dist/engineWorker.js', 'dist/sql-wasm.was
   }
 }
 const t0 = Date.now();
-const only = process.argv[2]; // 'host' | 'multiroot' | 'lm' | 'ui' | 'provider' | undefined (all)
+const only = process.argv[2]; // 'host' | 'multiroot' | 'lm' | 'restricted' | 'ui' | 'provider' | undefined (all)
 let ok = true;
 if (!only || only === 'host') {
   const fixture = makeWorkspace('host', { count: Number(process.env.RAPTOR_E2E_HOST_DOCS || 40) });
@@ -59,6 +77,19 @@ if (!only || only === 'lm') {
     ok = passed && ok;
     if (!passed) break;
   }
+  removeDir(fixture.dir);
+}
+if (!only || only === 'restricted') {
+  // Restricted Mode: an untrusted folder whose own settings point RAPTOR at a server (a loopback one that counts what
+  // reaches it). See suite-restricted/restricted.e2e.js.
+  const counter = await startRequestCounter();
+  const fixture = makeWorkspace('restricted', {
+    count: 3,
+    settings: { 'raptor.summarizer': 'openai:m', 'raptor.embedder': 'openai:e', 'raptor.provider.baseUrl': `${counter.url}/v1`, 'raptorE2e.counterUrl': counter.url },
+  });
+  fs.rmSync(path.join(fixture.ws, 'blank.md'));
+  ok = (await runHostTests({ folder: fixture.ws, suite: 'suite-restricted', port: 8176, workspaceTrust: true })) && ok;
+  await counter.close();
   removeDir(fixture.dir);
 }
 // The UI and provider tests are scripted journeys: each counts as one test.

@@ -10,12 +10,12 @@ import { removeDir } from './harness.mjs';
 /** Tests counted across every in-host suite run by this process. */
 export const hostTotals = { passing: 0, failing: 0, pending: 0 };
 
-export async function runHostTests({ folder, workspace, suite = 'suite', port = 8171, vsix = [], settings = {}, timeoutMs = Number(process.env.RAPTOR_E2E_TIMEOUT_MS || 480000) }) {
+export async function runHostTests({ folder, workspace, suite = 'suite', port = 8171, vsix = [], settings = {}, workspaceTrust = false, timeoutMs = Number(process.env.RAPTOR_E2E_TIMEOUT_MS || 480000) }) {
   const t0 = Date.now();
   const step = (m) => console.log(`[host-tests ${((Date.now() - t0) / 1000).toFixed(1)}s] ${m}`);
   let code = 1, cs, browser;
   try {
-    cs = await startCodeServer({ port, settings, vsix });
+    cs = await startCodeServer({ port, settings, vsix, workspaceTrust });
     step(`code-server up on :${port}`);
     browser = await launchChromium();
     const page = await browser.newPage();
