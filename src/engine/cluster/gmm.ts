@@ -233,7 +233,7 @@ class Posteriors {
 
 let wasmEm = true;
 
-/** Tests compare the two E-steps; nothing else should need this. Returns whether the WebAssembly one can run here. */
+/** Tests compare the WebAssembly EM with the JavaScript one; nothing else should need this. Returns whether it can run here. */
 export function useWasmEm(enabled: boolean): boolean {
   wasmEm = enabled;
   return emKernels.available();
@@ -247,8 +247,9 @@ type EStepExport = (
 type MStatsExport = (n: number, d: number, k: number, pX: number, pOff: number, pComps: number, pVals: number, pNk: number, pMeans: number, pCovs: number, pDiff: number) => void;
 
 /**
- * The E-step and M-step sums of em.wat over one point set: its own memory holding the points, the per-step parameters
- * (inverse factors, shifts, constants), and the sparse posteriors with room for all n×k.
+ * The E-step and M-step sums of em.wat over one point set, in a memory leased from the pool for one fit: the points,
+ * the per-step parameters (inverse factors, shifts, constants), the M-step's sums, and the sparse posteriors with room
+ * for all n×k. runEm releases it once the fit's dense posteriors are written.
  */
 class EmKernel {
   readonly invAt: Float64Array;
