@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { raptorClusters } from '../../src/engine/cluster';
 import { fitGmm, useWasmEm } from '../../src/engine/cluster/gmm';
 import { createRng } from '../../src/engine/cluster/random';
-import { gramJs, gramWasm, PairwiseSimilarity } from '../../src/engine/cluster/reduce';
+import { gramJs, gramWasm, nearestNeighbors, nearestNeighborsJs, PairwiseSimilarity } from '../../src/engine/cluster/reduce';
 
 /** n unit rows of dimension d, seeded. */
 function unitRows(n: number, d: number, seed: number): Float64Array {
@@ -45,6 +45,22 @@ describe('Gram matrix kernel (WebAssembly SIMD)', () => {
         for (let j = 0; j < n; j++) assert.ok(Math.abs(wasm.values[i * wasm.stride + j] - js.values[i * js.stride + j]) < 2e-6, `n=${n} d=${d}: (${i}, ${j})`);
       }
       wasm.release?.();
+    }
+  });
+
+  it('finds the same neighbours block by block (inputs too large to cache) as the JavaScript search', () => {
+    for (const [n, d, k] of [[7, 5, 3], [300, 64, 17], [517, 30, 10]] as const) {
+      const data = unitRows(n, d, 3 * n + k);
+      const wasm = nearestNeighbors(data, n, d, k);
+      const js = nearestNeighborsJs(data, n, d, k);
+      for (let e = 0; e < n * k; e++) {
+        assert.ok(Math.abs(wasm.distances[e] - js.distances[e]) < 1e-5, `n=${n}: distance at ${e}`);
+        if (wasm.indices[e] !== js.indices[e]) {
+          // only a near-tie (float32 against float64 sums) may swap two neighbours
+          const other = js.indices.indexOf(wasm.indices[e], e - (e % k));
+          assert.ok(other >= 0 && Math.abs(js.distances[other] - js.distances[e]) < 1e-5, `n=${n}: neighbour at ${e}`);
+        }
+      }
     }
   });
 

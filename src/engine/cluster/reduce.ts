@@ -193,6 +193,54 @@ export interface SparseGraph {
 
 /** Exact k nearest neighbours by cosine distance (rows are unit vectors), excluding the point itself. */
 export function nearestNeighbors(data: Float64Array, n: number, d: number, k: number): NeighborLists {
+  return nearestNeighborsWasm(data, n, d, k) ?? nearestNeighborsJs(data, n, d, k);
+}
+
+/** Rows of the Gram matrix computed at a time when it is too large to keep whole (256 × 6,000 floats = 6 MB). */
+const KNN_BLOCK_ROWS = 256;
+
+/**
+ * nearestNeighbors with the similarities from gram.wat, a block of rows at a time (inputs above
+ * MAX_CACHED_SIMILARITY_ROWS: 6,000 rows of 384 took 12 s in the loop below, 1 s here). Float32 sums, as the cached
+ * matrix; each row's candidates arrive in index order, so ties resolve as in the loop below.
+ */
+function nearestNeighborsWasm(data: Float64Array, n: number, d: number, k: number): NeighborLists | undefined {
+  const n4 = Math.ceil(n / 4) * 4;
+  const d4 = Math.ceil(d / 4) * 4;
+  const rowsBytes = n4 * d4 * 4;
+  const block = Math.min(KNN_BLOCK_ROWS, n4);
+  const lease = gramKernels.lease(rowsBytes + block * n4 * 4);
+  if (!lease) return undefined;
+  try {
+    const rows = new Float32Array(lease.memory.buffer, 0, n4 * d4);
+    rows.fill(0);
+    for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) rows[i * d4 + t] = data[i * d + t];
+    const gramRows = lease.exports.gramRows as (data: number, n: number, d: number, out: number, i0: number, rows: number, j0: number, j1: number) => void;
+    const out = new Float32Array(lease.memory.buffer, rowsBytes, block * n4);
+    const lists = new NeighborLists(n, k);
+    const { distances } = lists;
+    for (let i0 = 0; i0 < n; i0 += block) {
+      const count = Math.min(block, n4 - i0);
+      for (let j0 = 0; j0 < n4; j0 += 64) gramRows(0, n4, d4, rowsBytes, i0, count, j0, Math.min(j0 + 64, n4));
+      for (let r = 0; r < count && i0 + r < n; r++) {
+        const i = i0 + r;
+        const last = i * k + k - 1;
+        const o = r * n4;
+        for (let j = 0; j < n; j++) {
+          if (j === i) continue;
+          const dist = Math.max(0, 1 - out[o + j]);
+          if (dist < distances[last]) lists.insert(i, j, dist);
+        }
+      }
+    }
+    return lists;
+  } finally {
+    lease.release();
+  }
+}
+
+/** nearestNeighbors in plain JavaScript (float64 sums), where WebAssembly SIMD is unavailable. */
+export function nearestNeighborsJs(data: Float64Array, n: number, d: number, k: number): NeighborLists {
   const lists = new NeighborLists(n, k);
   // Blocked over j so a block of rows stays in cache while every i streams past it.
   const BLOCK = 256;
