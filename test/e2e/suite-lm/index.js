@@ -1,15 +1,2 @@
-// Mocha entry for the vscode-lm suite (run twice on one folder: see lm.e2e.js), inside the real extension host.
-const path = require('path');
-const Mocha = require('mocha');
-
-exports.run = function run() {
-  const mocha = new Mocha({ ui: 'bdd', color: false, timeout: 180000, reporter: 'spec' });
-  mocha.addFile(path.join(__dirname, 'lm.e2e.js'));
-  return new Promise((resolve, reject) => {
-    try {
-      mocha.run((failures) => (failures > 0 ? reject(new Error(`${failures} e2e test(s) failed.`)) : resolve()));
-    } catch (err) {
-      reject(err);
-    }
-  });
-};
+// Mocha entry for the vscode-lm suite (run twice on one folder: see lm.e2e.js).
+exports.run = require('../mochaEntry').suiteRunner(__dirname);
