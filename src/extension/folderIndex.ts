@@ -25,8 +25,9 @@ export interface FolderIndexDeps {
   ): ReturnType<NonNullable<EngineClientOptions['summarize']>>;
   log: vscode.LogOutputChannel;
   /**
-   * Why a run must not start under these settings (Restricted Mode with a remote provider), or undefined. Checked
-   * here, where every run starts (commands, the dashboard, retries, automatic resume), so no path can skip it.
+   * Why nothing may be sent to the configured providers under these settings (Restricted Mode with a remote
+   * provider), or undefined. Checked here, where every run starts (commands, the dashboard, retries, automatic
+   * resume) and before retries, re-indexing and queries, so no path can skip it.
    */
   runRefusal?(settings: ExtensionSettings): string | undefined;
 }
@@ -86,8 +87,19 @@ export class FolderIndex implements vscode.Disposable {
   }
 
   /** Index until done, paused or cancelled. Joins a run already in flight. */
+  /** Why nothing may be sent to the configured providers here (Restricted Mode), or undefined. */
+  refusal(): string | undefined {
+    return this.deps.runRefusal?.(this.deps.settings());
+  }
+
+  /** Throws the refusal, before an action changes anything it could not then carry out. */
+  private assertAllowed(): void {
+    const refused = this.refusal();
+    if (refused) throw new Error(refused);
+  }
+
   run(): Promise<EngineResult<'index/run'>> {
-    const refused = this.running ? undefined : this.deps.runRefusal?.(this.deps.settings());
+    const refused = this.running ? undefined : this.refusal();
     if (refused) return Promise.reject(new Error(refused));
     this.running ??= (async () => {
       if (this.stale) await this.shutdown();
@@ -109,14 +121,17 @@ export class FolderIndex implements vscode.Disposable {
   }
 
   async retryFailed(): Promise<number> {
+    this.assertAllowed(); // a retry or re-index that cannot run must not reset or drop anything first
     return (await this.open('write')).call('index/retryFailed', {});
   }
 
   async retryDocument(docPath: string): Promise<boolean> {
+    this.assertAllowed(); // a retry or re-index that cannot run must not reset or drop anything first
     return (await this.open('write')).call('index/retryDocument', { path: docPath });
   }
 
   async reindexDocument(docPath: string): Promise<boolean> {
+    this.assertAllowed(); // a retry or re-index that cannot run must not reset or drop anything first
     return (await this.open('write')).call('index/reindexDocument', { path: docPath });
   }
 
@@ -137,6 +152,8 @@ export class FolderIndex implements vscode.Disposable {
 
   async query(text: string): Promise<QueryHit[]> {
     if (!this.client && !this.hasIndexOnDisk()) return [];
+    // The query text is embedded by the configured embedder: refused only when that embedder is remote.
+    if (this.deps.settings().index.embedder.startsWith('openai:')) this.assertAllowed();
     return (await this.open('read')).call('index/query', { text, topK: 20, mode: 'collapsed' });
   }
 

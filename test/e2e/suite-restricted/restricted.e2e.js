@@ -40,12 +40,17 @@ describe('RAPTOR Index in Restricted Mode', function () {
     await raptor.update('provider.baseUrl', `${counterUrl()}/v1`, vscode.ConfigurationTarget.Global);
     try {
       await waitFor('the user setting to apply', () => vscode.workspace.getConfiguration('raptor').get('summarizer') === 'openai:m');
-      await vscode.commands.executeCommand('raptor.reindexDocument', api.status().documents[0].path);
+      const doc = api.status().documents[0].path;
+      await vscode.commands.executeCommand('raptor.reindexDocument', doc);
+      await vscode.commands.executeCommand('raptor.indexWorkspace');
       await new Promise((r) => setTimeout(r, 3000));
       assert.equal(api.running().length, 0, 'nothing runs');
       assert.equal(await requestsSeen(), 0, 'no request reached the server');
       const s = api.status();
       assert.equal(s.token_count.prompt + s.token_count.completion, 0, 'no paid tokens were spent');
+      const kept = s.documents.find((d) => d.path === doc);
+      assert.equal(kept && kept.state, 'completed', 'the refused re-index left the document and its tree as they were');
+      assert.ok((await api.documentTree(doc)).length > 0, 'its tree is still there');
     } finally {
       await raptor.update('summarizer', undefined, vscode.ConfigurationTarget.Global);
       await raptor.update('provider.baseUrl', undefined, vscode.ConfigurationTarget.Global);
