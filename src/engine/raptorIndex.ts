@@ -87,21 +87,29 @@ export function defaultDbPath(root: string): string {
 
 /**
  * The settings an index was built with are the base; what the caller gives overrides them (provider options one by
- * one). Two provider settings are not taken from a stored index, because an index copied from elsewhere (a cloned
- * repository, say) must not be able to send your API key or your documents to its own server: which environment
- * variable holds the key, and a base URL outside this machine and its private network. If such a URL would be used
- * (a remote provider, and no base URL given by the caller or OPENAI_BASE_URL), opening refuses with one sentence
- * saying how to keep it, instead of quietly sending everything to another server and rebuilding every tree.
+ * one). Two provider settings are not simply taken from a stored index, because an index copied from elsewhere (a
+ * cloned repository, say) must not be able to send your API key or your documents to a server of its choosing: the
+ * variable that holds the key (never taken), and the base URL (taken only when it is on this machine, and only when
+ * neither the caller nor OPENAI_BASE_URL names one). When a stored URL elsewhere would be needed — a remote provider,
+ * no base URL from the caller, OPENAI_BASE_URL unset or different — opening to write refuses with one sentence saying
+ * how to keep it, instead of quietly switching servers and rebuilding every tree; a read-only open just drops it.
  */
-export function mergeStoredConfig(stored: string | undefined, given: IndexConfigInput | undefined, env: Record<string, string | undefined> = process.env): IndexConfig {
+export function mergeStoredConfig(
+  stored: string | undefined,
+  given: IndexConfigInput | undefined,
+  env: Record<string, string | undefined> = process.env,
+  opts: { readOnly?: boolean } = {},
+): IndexConfig {
   if (!stored) return parseConfig(given ?? {});
   const base = JSON.parse(stored) as Record<string, unknown> & { provider?: Record<string, unknown> };
   const { apiKeyEnv: _ignored, baseUrl: storedBaseUrl, ...storedProvider } = base.provider ?? {};
   const g = (given ?? {}) as Record<string, unknown> & { provider?: Record<string, unknown> };
-  const keepBaseUrl = typeof storedBaseUrl === 'string' && isLocalUrl(storedBaseUrl);
+  const fromEnv = env.OPENAI_BASE_URL?.trim() || undefined;
+  const keepBaseUrl = typeof storedBaseUrl === 'string' && isLoopbackUrl(storedBaseUrl) && !fromEnv;
   const config = parseConfig({ ...base, ...g, provider: { ...storedProvider, ...(keepBaseUrl ? { baseUrl: storedBaseUrl } : {}), ...(g.provider ?? {}) } });
   const remote = config.summarizer.startsWith('openai:') || config.embedder.startsWith('openai:');
-  if (typeof storedBaseUrl === 'string' && !keepBaseUrl && remote && config.provider.baseUrl === undefined && !env.OPENAI_BASE_URL?.trim()) {
+  const lost = typeof storedBaseUrl === 'string' && !keepBaseUrl && config.provider.baseUrl === undefined && fromEnv !== storedBaseUrl;
+  if (lost && remote && !opts.readOnly && !(fromEnv && isLoopbackUrl(storedBaseUrl))) {
     throw new ConfigError(
       `This index was built against ${storedBaseUrl}, and a server address is not reused from a stored index (it would receive your API key): ` +
         `give it again (--base-url or raptor.provider.baseUrl) to continue with it, or name the server you want.`,
@@ -110,21 +118,16 @@ export function mergeStoredConfig(stored: string | undefined, given: IndexConfig
   return config;
 }
 
-/** Whether a URL points at this machine or a private network (loopback, RFC 1918, link-local, IPv6 ULA, *.local). */
-function isLocalUrl(url: string): boolean {
+/** Whether a URL points at this machine (loopback); a private network is not trusted: anyone on a café's Wi-Fi is on it. */
+function isLoopbackUrl(url: string): boolean {
   let host: string;
   try {
     host = new URL(url).hostname.toLowerCase().replace(/^\[|\]$/g, '');
   } catch {
     return false;
   }
-  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.local') || host === '::1') return true;
-  const v4 = /^(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(host);
-  if (v4) {
-    const [a, b] = [Number(v4[1]), Number(v4[2])];
-    return a === 127 || a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168) || (a === 169 && b === 254);
-  }
-  return /^f[cd][0-9a-f]{2}:/.test(host) || /^fe[89ab][0-9a-f]:/.test(host);
+  if (host === 'localhost' || host.endsWith('.localhost') || host === '::1') return true;
+  return /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 /** Errors that stop the whole task for a reason outside any one document: pause, tell the user, lose nothing. */
@@ -248,7 +251,7 @@ export class RaptorIndex {
     let index: RaptorIndex;
     try {
       // The settings the index was built with are the base; what the caller gives overrides them.
-      const config = mergeStoredConfig(store.meta('config'), opts.config, opts.env ?? process.env);
+      const config = mergeStoredConfig(store.meta('config'), opts.config, opts.env ?? process.env, { readOnly });
       const control = config.checkpoints ? new ControlChannel(dbPath) : undefined;
       index = new RaptorIndex(root, dbPath, config, store, lock, control, opts, readOnly);
     } catch (e) {
@@ -596,7 +599,7 @@ export class RaptorIndex {
     this.completions = [];
     try {
       this.store.ensureTask(() => randomUUID());
-      // The budget is the task's: this run may be a new task (after a reset or a cancel) of an index kept open.
+      // The budget is the task's: this run may start a new task (after a reset) of an index kept open.
       const spent = this.store.taskTokens();
       this.budget?.setUsed(spent.prompt + spent.completion + spent.embedding);
       this.store.setTaskState('running');

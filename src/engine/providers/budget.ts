@@ -43,7 +43,7 @@ export class TokenBudget {
 
   /**
    * Start counting from what the current task has spent (its durable token count): when a run starts, which may be
-   * a new task (after a reset or a cancel) in an index that stays open. Calls still reserved keep their reservation.
+   * a new task (after a reset) in an index that stays open. Calls still reserved keep their reservation.
    */
   setUsed(tokens: number): void {
     this.usedTokens = Math.max(0, tokens);
