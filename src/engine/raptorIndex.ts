@@ -93,15 +93,28 @@ export function defaultDbPath(root: string): string {
  * neither the caller nor OPENAI_BASE_URL names one). When a stored URL elsewhere would be needed — a remote provider,
  * no base URL from the caller, OPENAI_BASE_URL unset or different — opening to write refuses with one sentence saying
  * how to keep it, instead of quietly switching servers and rebuilding every tree; a read-only open just drops it.
+ * Likewise an index built in another folder (`builtIn`) does not pick a paid summarizer or embedder unless given again.
  */
 export function mergeStoredConfig(
   stored: string | undefined,
   given: IndexConfigInput | undefined,
   env: Record<string, string | undefined> = process.env,
-  opts: { readOnly?: boolean } = {},
+  opts: { readOnly?: boolean; builtIn?: string } = {},
 ): IndexConfig {
   if (!stored) return parseConfig(given ?? {});
   const base = JSON.parse(stored) as Record<string, unknown> & { provider?: Record<string, unknown> };
+  // An index built in another folder (copied, or cloned with a repository) does not choose a paid provider by itself.
+  if (opts.builtIn && !opts.readOnly) {
+    for (const key of ['summarizer', 'embedder'] as const) {
+      const value = base[key];
+      if (typeof value === 'string' && value.startsWith('openai:') && (given as Record<string, unknown> | undefined)?.[key] === undefined) {
+        throw new ConfigError(
+          `This index was built in ${opts.builtIn} with the ${key} ${value}, which is not reused in another folder by itself: ` +
+            `give --${key} ${value} to keep it here, or another ${key}.`,
+        );
+      }
+    }
+  }
   const { apiKeyEnv: _ignored, baseUrl: storedBaseUrl, ...storedProvider } = base.provider ?? {};
   const g = (given ?? {}) as Record<string, unknown> & { provider?: Record<string, unknown> };
   const fromEnv = env.OPENAI_BASE_URL?.trim() || undefined;
@@ -251,7 +264,11 @@ export class RaptorIndex {
     let index: RaptorIndex;
     try {
       // The settings the index was built with are the base; what the caller gives overrides them.
-      const config = mergeStoredConfig(store.meta('config'), opts.config, opts.env ?? process.env, { readOnly });
+      const builtIn = store.meta('root');
+      const config = mergeStoredConfig(store.meta('config'), opts.config, opts.env ?? process.env, {
+        readOnly,
+        builtIn: builtIn && path.resolve(builtIn) !== root ? builtIn : undefined,
+      });
       const control = config.checkpoints ? new ControlChannel(dbPath) : undefined;
       index = new RaptorIndex(root, dbPath, config, store, lock, control, opts, readOnly);
     } catch (e) {

@@ -52,4 +52,15 @@ describe('settings stored with an index', () => {
     assert.equal(config.seed, 9);
     assert.equal(config.summarizer, 'openai:gpt-test');
   });
+
+  it('an index built in another folder does not choose a paid provider unless the caller names it again', () => {
+    const copied = stored('http://127.0.0.1:8080/v1');
+    assert.throws(
+      () => mergeStoredConfig(copied, {}, {}, { builtIn: '/home/someone/else' }),
+      (e: unknown) => e instanceof ConfigError && /built in \/home\/someone\/else with the summarizer openai:gpt-test/.test(e.message) && /--summarizer/.test(e.message),
+    );
+    assert.equal(mergeStoredConfig(copied, { summarizer: 'openai:gpt-test' }, {}, { builtIn: '/home/someone/else' }).summarizer, 'openai:gpt-test');
+    assert.equal(mergeStoredConfig(copied, {}, {}, { builtIn: '/home/someone/else', readOnly: true }).summarizer, 'openai:gpt-test');
+    assert.equal(mergeStoredConfig(copied, {}, {}).summarizer, 'openai:gpt-test', 'in its own folder it resumes as built');
+  });
 });
