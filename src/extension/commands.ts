@@ -77,7 +77,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
     let started = 0;
     for (const index of all) {
       const s = deps.settingsFor(index.folder);
-      const problem = trustProblem(s);
+      const problem = index.refusal();
       if (problem) {
         void vscode.window.showWarningMessage(`RAPTOR: ${problem}`);
         continue;
@@ -164,7 +164,7 @@ export function registerCommands(deps: CommandDeps): vscode.Disposable[] {
       const resumable = indexes.all().filter((i) => !i.isRunning && i.status && ['paused', 'running', 'pending'].includes(i.status.status));
       if (resumable.length === 0) return void vscode.window.showInformationMessage('RAPTOR: there is no paused task to resume.');
       for (const index of resumable) {
-        const problem = trustProblem(deps.settingsFor(index.folder));
+        const problem = index.refusal();
         if (problem) void vscode.window.showWarningMessage(`RAPTOR: ${problem}`);
         else void indexes.runInBackground(index);
       }

@@ -154,7 +154,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Raptor
       if (!status || !['running', 'paused'].includes(status.status)) continue;
       const s = settings.get(index.folder);
       const what = `${status.completed_documents}/${status.total_documents} documents done`;
-      if (s.autoResume && !trustProblem(s)) {
+      if (s.autoResume && !index.refusal()) {
         log.info(`${index.folder.name}: resuming the interrupted task (raptor.autoResume).`);
         void indexes.runInBackground(index);
         continue;
@@ -164,7 +164,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<Raptor
         .showInformationMessage(`RAPTOR: indexing of ${index.folder.name} ${verb} (${what}). Resume?`, 'Resume', 'Later', 'Cancel')
         .then(async (pick) => {
           if (pick === 'Resume') {
-            const problem = trustProblem(settings.get(index.folder));
+            const problem = index.refusal();
             if (problem) void vscode.window.showWarningMessage(`RAPTOR: ${problem}`);
             else void indexes.runInBackground(index);
           } else if (pick === 'Cancel') {
