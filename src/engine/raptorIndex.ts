@@ -13,7 +13,7 @@ import { discoverDocuments } from './documents/discover';
 import { readDocument } from './documents/read';
 import { isAbortError, systemClock, throwIfAborted, type CallCache, type Embedder, type Summarizer } from './ports';
 import type { TokenBudget } from './providers/budget';
-import { createDryRunProviders, createProviders } from './providers/factory';
+import { createDryRunProviders, createProviders, usesOpenAIServer } from './providers/factory';
 import { collapsedTreeRetrieve, NodeMatrix, treeTraversalRetrieve } from './retrieve';
 import { CheckpointStore } from './store/checkpointStore';
 import { IndexLock, readLockOwner } from './store/lock';
@@ -120,9 +120,8 @@ export function mergeStoredConfig(
   const fromEnv = env.OPENAI_BASE_URL?.trim() || undefined;
   const keepBaseUrl = typeof storedBaseUrl === 'string' && isLoopbackUrl(storedBaseUrl) && !fromEnv;
   const config = parseConfig({ ...base, ...g, provider: { ...storedProvider, ...(keepBaseUrl ? { baseUrl: storedBaseUrl } : {}), ...(g.provider ?? {}) } });
-  const remote = config.summarizer.startsWith('openai:') || config.embedder.startsWith('openai:');
   const lost = typeof storedBaseUrl === 'string' && !keepBaseUrl && config.provider.baseUrl === undefined && fromEnv !== storedBaseUrl;
-  if (lost && remote && !opts.readOnly && !(fromEnv && isLoopbackUrl(storedBaseUrl))) {
+  if (lost && usesOpenAIServer(config) && !opts.readOnly && !(fromEnv && isLoopbackUrl(storedBaseUrl))) {
     throw new ConfigError(
       `This index was built against ${storedBaseUrl}, and a server address is not reused from a stored index (it would receive your API key): ` +
         `give it again (--base-url or raptor.provider.baseUrl) to continue with it, or name the server you want.`,

@@ -82,10 +82,14 @@ function resolveApiKey(config: IndexConfig, baseUrl: string, env: Record<string,
   return {};
 }
 
+/** Whether the config calls an OpenAI-compatible server (which gets the API key) for summaries or embeddings. */
+export function usesOpenAIServer(config: IndexConfig): boolean {
+  return config.summarizer.startsWith('openai:') || config.embedder.startsWith('openai:');
+}
+
 /** One sentence when remote providers are configured but cannot work (a missing key); null when fine. Lets the CLI fail fast. */
 export function providerConfigProblem(config: IndexConfig, env: Record<string, string | undefined>): string | null {
-  const remote = config.summarizer.startsWith('openai:') || config.embedder.startsWith('openai:');
-  if (!remote) return null;
+  if (!usesOpenAIServer(config)) return null;
   try {
     return resolveApiKey(config, resolveBaseUrl(config, env), env).unusableBecause ?? null;
   } catch (e) {
