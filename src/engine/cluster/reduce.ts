@@ -9,7 +9,7 @@
 import { throwIfAborted } from '../ports';
 import { GRAM_WASM_BASE64 } from './gramKernel';
 import { topTridiagonalEigen } from './linalg';
-import { KernelPool } from './wasmPool';
+import { KernelPool, type KernelLease } from './wasmPool';
 import { optimizeLayout } from './layout';
 import { pcaScores } from './pca';
 import { createRng, type Rng } from './random';
@@ -66,13 +66,9 @@ export class PairwiseSimilarity {
  */
 export function gramWasm(data: Float64Array, n: number, d: number): Gram | undefined {
   const n4 = Math.ceil(n / 4) * 4;
-  const d4 = Math.ceil(d / 4) * 4;
-  const rowsBytes = n4 * d4 * 4;
-  const lease = gramKernels.lease(rowsBytes + n4 * n4 * 4);
-  if (!lease) return undefined;
-  const rows = new Float32Array(lease.memory.buffer, 0, n4 * d4);
-  rows.fill(0); // padding rows and columns must be zero, and a reused memory holds the last call's numbers
-  for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) rows[i * d4 + t] = data[i * d + t];
+  const packed = leaseRows(data, n, d, n4 * n4 * 4);
+  if (!packed) return undefined;
+  const { lease, d4, rowsBytes } = packed;
   const gramBlock = lease.exports.gramBlock as (data: number, n: number, d: number, out: number, j0: number) => void;
   for (let j0 = 0; j0 < n4; j0 += 64) gramBlock(0, n4, d4, rowsBytes, j0);
   const values = new Float32Array(lease.memory.buffer, rowsBytes, n4 * n4);
@@ -81,6 +77,22 @@ export function gramWasm(data: Float64Array, n: number, d: number): Gram | undef
 }
 
 const gramKernels = new KernelPool(GRAM_WASM_BASE64);
+
+/**
+ * A gram.wat instance whose memory holds the n×d rows as float32, zero-padded to multiples of 4 rows and columns
+ * (a reused memory holds the last call's numbers, and the padding must be zero), with `extraBytes` after them.
+ */
+function leaseRows(data: Float64Array, n: number, d: number, extraBytes: number): { lease: KernelLease; d4: number; rowsBytes: number } | undefined {
+  const n4 = Math.ceil(n / 4) * 4;
+  const d4 = Math.ceil(d / 4) * 4;
+  const rowsBytes = n4 * d4 * 4;
+  const lease = gramKernels.lease(rowsBytes + extraBytes);
+  if (!lease) return undefined;
+  const rows = new Float32Array(lease.memory.buffer, 0, n4 * d4);
+  rows.fill(0);
+  for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) rows[i * d4 + t] = data[i * d + t];
+  return { lease, d4, rowsBytes };
+}
 
 /** The Gram matrix in plain JavaScript (float64 sums stored as float32). */
 export function gramJs(data: Float64Array, n: number, d: number): Gram {
@@ -206,32 +218,19 @@ const KNN_BLOCK_ROWS = 256;
  */
 function nearestNeighborsWasm(data: Float64Array, n: number, d: number, k: number): NeighborLists | undefined {
   const n4 = Math.ceil(n / 4) * 4;
-  const d4 = Math.ceil(d / 4) * 4;
-  const rowsBytes = n4 * d4 * 4;
   const block = Math.min(KNN_BLOCK_ROWS, n4);
-  const lease = gramKernels.lease(rowsBytes + block * n4 * 4);
-  if (!lease) return undefined;
+  const packed = leaseRows(data, n, d, block * n4 * 4);
+  if (!packed) return undefined;
+  const { lease, d4, rowsBytes } = packed;
   try {
-    const rows = new Float32Array(lease.memory.buffer, 0, n4 * d4);
-    rows.fill(0);
-    for (let i = 0; i < n; i++) for (let t = 0; t < d; t++) rows[i * d4 + t] = data[i * d + t];
     const gramRows = lease.exports.gramRows as (data: number, n: number, d: number, out: number, i0: number, rows: number, j0: number, j1: number) => void;
     const out = new Float32Array(lease.memory.buffer, rowsBytes, block * n4);
     const lists = new NeighborLists(n, k);
-    const { distances } = lists;
+    const columns = Int32Array.from({ length: n }, (_, j) => j);
     for (let i0 = 0; i0 < n; i0 += block) {
       const count = Math.min(block, n4 - i0);
       for (let j0 = 0; j0 < n4; j0 += 64) gramRows(0, n4, d4, rowsBytes, i0, count, j0, Math.min(j0 + 64, n4));
-      for (let r = 0; r < count && i0 + r < n; r++) {
-        const i = i0 + r;
-        const last = i * k + k - 1;
-        const o = r * n4;
-        for (let j = 0; j < n; j++) {
-          if (j === i) continue;
-          const dist = Math.max(0, 1 - out[o + j]);
-          if (dist < distances[last]) lists.insert(i, j, dist);
-        }
-      }
+      for (let r = 0; r < count && i0 + r < n; r++) lists.offerRow(i0 + r, out, r * n4, columns);
     }
     return lists;
   } finally {
@@ -267,18 +266,9 @@ export function nearestNeighborsFromSimilarity(similarity: RowSimilarity, k: num
   const n = rows.length;
   const lists = new NeighborLists(n, k);
   const { values, stride } = matrix;
-  const { distances } = lists;
   // Row by row over the whole (symmetric) matrix: each row's candidates arrive in index order, as they did when
-  // each pair was offered to both rows, and most are turned away by one comparison with the row's current worst.
-  for (let i = 0; i < n; i++) {
-    const oi = rows[i] * stride;
-    const last = i * k + k - 1;
-    for (let j = 0; j < n; j++) {
-      if (j === i) continue;
-      const dist = Math.max(0, 1 - values[oi + rows[j]]);
-      if (dist < distances[last]) lists.insert(i, j, dist);
-    }
-  }
+  // each pair was offered to both rows.
+  for (let i = 0; i < n; i++) lists.offerRow(i, values, rows[i] * stride, rows);
   return lists;
 }
 
@@ -292,6 +282,20 @@ export class NeighborLists {
   ) {
     this.indices = new Int32Array(n * k).fill(-1);
     this.distances = new Float64Array(n * k).fill(Infinity);
+  }
+
+  /**
+   * Offer row i every other row j, in index order, at cosine distance 1 − similarities[base + columns[j]]; most are
+   * turned away by one comparison with the row's current worst.
+   */
+  offerRow(i: number, similarities: Float32Array, base: number, columns: ArrayLike<number>): void {
+    const last = i * this.k + this.k - 1;
+    const { distances } = this;
+    for (let j = 0; j < columns.length; j++) {
+      if (j === i) continue;
+      const dist = Math.max(0, 1 - similarities[base + columns[j]]);
+      if (dist < distances[last]) this.insert(i, j, dist);
+    }
   }
 
   insert(i: number, j: number, dist: number): void {
