@@ -6,13 +6,11 @@
 //   2: the window opens with raptor.autoResume and the model still refusing: the automatic resume pauses again with
 //      the consent message; once the model answers, Resume finishes the task.
 const assert = require('assert');
-const fs = require('fs');
-const path = require('path');
 const vscode = require('vscode');
 
 const CONSENT = /may not use the language model raptor-e2e\/fake-family yet/;
 
-const { waitFor: waitLonger } = require('../waitFor');
+const { waitFor: waitLonger, settled: settledIn, addAddresses } = require('../inHost');
 const waitFor = (what, fn, timeoutMs = 120000) => waitLonger(what, fn, timeoutMs);
 
 const phase = vscode.workspace.getConfiguration('raptorE2e').get('phase');
@@ -20,10 +18,7 @@ const ws = () => vscode.workspace.workspaceFolders[0].uri.fsPath;
 
 describe(`RAPTOR with a VS Code language model (window ${phase})`, function () {
   let api, fake;
-  const settled = (state) => () => {
-    const s = api.status();
-    return s && s.status === state && api.running().length === 0 && s;
-  };
+  const settled = (state) => settledIn(api, state);
 
   before(async () => {
     const fakeExt = vscode.extensions.getExtension('raptor-e2e.fake-lm');
@@ -56,11 +51,7 @@ describe(`RAPTOR with a VS Code language model (window ${phase})`, function () {
 
     it('pauses the task (failing nothing) when the model answers NoPermissions', async () => {
       fake.setMode('noPermissions');
-      const sotu = path.join(__dirname, '..', '..', '..', 'node_modules', '@stdlib', 'datasets-sotu', 'data');
-      const have = new Set(fs.readdirSync(path.join(ws(), 'addresses')));
-      const more = fs.readdirSync(sotu).filter((f) => f.endsWith('.txt') && !have.has(f)).sort().reverse().slice(0, 3);
-      fs.mkdirSync(path.join(ws(), 'more'), { recursive: true });
-      for (const f of more) fs.copyFileSync(path.join(sotu, f), path.join(ws(), 'more', f));
+      const more = addAddresses(ws(), 'more', (names) => names.reverse().slice(0, 3));
       await vscode.commands.executeCommand('raptor.indexWorkspace');
       const paused = await waitFor('the task to pause', settled('paused'));
       assert.match(paused.message, CONSENT);

@@ -4,7 +4,7 @@ const fs = require('fs');
 const path = require('path');
 const vscode = require('vscode');
 
-const { waitFor } = require('../waitFor');
+const { waitFor } = require('../inHost');
 
 describe('RAPTOR Index in a multi-root workspace', function () {
   let api;

@@ -4,7 +4,7 @@
 const assert = require('assert');
 const vscode = require('vscode');
 
-const { waitFor } = require('../waitFor');
+const { waitFor } = require('../inHost');
 
 const counterUrl = () => vscode.workspace.getConfiguration('raptorE2e').get('counterUrl');
 const requestsSeen = async () => (await (await fetch(`${counterUrl()}/count`)).json()).requests;

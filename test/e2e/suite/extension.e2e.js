@@ -7,7 +7,7 @@ const vscode = require('vscode');
 
 const EXTENSION_ID = 'raptor-index.raptor-index';
 
-const { waitFor } = require('../waitFor');
+const { waitFor, settled, addAddresses } = require('../inHost');
 
 describe('RAPTOR Index in a real VS Code', function () {
   let api;
@@ -32,10 +32,7 @@ describe('RAPTOR Index in a real VS Code', function () {
 
   it('indexes the workspace: every document completed except blank.md, failed with its error', async () => {
     await vscode.commands.executeCommand('raptor.indexWorkspace');
-    const status = await waitFor('the task to complete', () => {
-      const s = api.status();
-      return s && s.status === 'completed' && api.running().length === 0 && s;
-    });
+    const status = await waitFor('the task to complete', settled(api, 'completed'));
     const notCompleted = status.documents.filter((d) => d.state !== 'completed').map((d) => `${d.path}:${d.state}`);
     assert.deepEqual(notCompleted, ['blank.md:failed']);
     assert.match(doc('blank.md').error, /text/i);
@@ -71,29 +68,19 @@ describe('RAPTOR Index in a real VS Code', function () {
 
   it('pauses mid-run keeping finished work, and resumes to completion', async () => {
     // More real work: twenty older addresses appear in the folder.
-    const sotu = path.join(__dirname, '..', '..', '..', 'node_modules', '@stdlib', 'datasets-sotu', 'data');
-    const have = new Set(fs.readdirSync(path.join(ws(), 'addresses')));
-    const more = fs.readdirSync(sotu).filter((f) => f.endsWith('.txt') && !have.has(f)).sort().reverse().slice(0, 20);
-    fs.mkdirSync(path.join(ws(), 'more'), { recursive: true });
-    for (const f of more) fs.copyFileSync(path.join(sotu, f), path.join(ws(), 'more', f));
+    const more = addAddresses(ws(), 'more', (names) => names.reverse().slice(0, 20));
     await vscode.commands.executeCommand('raptor.indexWorkspace');
     await waitFor('the run to start on the new documents', () => {
       const s = api.status();
       return s && s.status === 'running' && s.documents.filter((d) => d.path.startsWith('more/')).length === more.length;
     });
     await vscode.commands.executeCommand('raptor.pause');
-    const paused = await waitFor('paused', () => {
-      const s = api.status();
-      return s && s.status === 'paused' && api.running().length === 0 && s;
-    });
+    const paused = await waitFor('paused', settled(api, 'paused'));
     assert.ok(paused.pending_documents > 0, 'work was left to do when paused');
     assert.equal(paused.running_documents, 0);
     const doneBefore = paused.completed_documents;
     await vscode.commands.executeCommand('raptor.resume');
-    const done = await waitFor('completion after resume', () => {
-      const s = api.status();
-      return s && s.status === 'completed' && api.running().length === 0 && s;
-    });
+    const done = await waitFor('completion after resume', settled(api, 'completed'));
     assert.equal(done.completed_documents, done.total_documents);
     assert.ok(done.completed_documents > doneBefore);
   });
@@ -106,11 +93,8 @@ describe('RAPTOR Index in a real VS Code', function () {
   });
 
   it('cancels mid-run keeping completed documents; the next Index Workspace finishes the rest', async () => {
-    const sotu = path.join(__dirname, '..', '..', '..', 'node_modules', '@stdlib', 'datasets-sotu', 'data');
-    const have = new Set([...fs.readdirSync(path.join(ws(), 'addresses')), ...fs.readdirSync(path.join(ws(), 'more'))]);
-    const extra = fs.readdirSync(sotu).filter((f) => f.endsWith('.txt') && !have.has(f)).sort().slice(-40); // the longest (modern) addresses, so the run is still going when Cancel arrives
-    fs.mkdirSync(path.join(ws(), 'extra'), { recursive: true });
-    for (const f of extra) fs.copyFileSync(path.join(sotu, f), path.join(ws(), 'extra', f));
+    // the longest (modern) addresses, so the run is still going when Cancel arrives
+    const extra = addAddresses(ws(), 'extra', (names) => names.slice(-40));
     const completedBefore = api.status().completed_documents;
     await vscode.commands.executeCommand('raptor.indexWorkspace');
     await waitFor('the run to start on the extra documents', () => {
@@ -118,17 +102,11 @@ describe('RAPTOR Index in a real VS Code', function () {
       return s && s.status === 'running' && s.documents.filter((d) => d.path.startsWith('extra/')).length === extra.length;
     });
     await vscode.commands.executeCommand('raptor.cancel');
-    const cancelled = await waitFor('cancelled', () => {
-      const s = api.status();
-      return s && s.status === 'cancelled' && api.running().length === 0 && s;
-    });
+    const cancelled = await waitFor('cancelled', settled(api, 'cancelled'));
     assert.ok(cancelled.cancelled_documents > 0, 'open documents became cancelled');
     assert.ok(cancelled.completed_documents >= completedBefore, 'completed work is kept');
     await vscode.commands.executeCommand('raptor.indexWorkspace');
-    const done = await waitFor('completion', () => {
-      const s = api.status();
-      return s && s.status === 'completed' && api.running().length === 0 && s;
-    });
+    const done = await waitFor('completion', settled(api, 'completed'));
     assert.equal(done.completed_documents, done.total_documents);
   });
 });
