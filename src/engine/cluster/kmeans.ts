@@ -2,7 +2,7 @@
 //
 // It runs hundreds of times per clustering call (every BIC candidate's fit starts here), so it skips work it can
 // prove cannot change the result: the triangle inequality tells it when a point's distance to a centre need not be
-// computed (k-means++ seeding and Hamerly's bounds in Lloyd's loop). Every skip is proven with bounds on TRUE
+// computed (k-means++ seeding and Elkan's bounds in Lloyd's loop). Every skip is proven with bounds on TRUE
 // distances that are widened by more than floating-point rounding can move a computed one, so a skip only happens
 // when the computed comparison it replaces would have come out the same way: the labels and the RNG draws are the
 // ones the plain loops (`kmeansPlain`, kept below) produce, bit for bit, not just "equally good" ones.
