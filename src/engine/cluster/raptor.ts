@@ -62,12 +62,7 @@ const LOCAL_NEIGHBORS = 10;
 /** The global+local GMM/BIC clustering alone (no token cap), comparable 1:1 with the Python reference. */
 export function raptorClusters(embeddings: Float32Array[], opts: RaptorClusterOptions): number[][] {
   if (embeddings.length === 0) return [];
-  const prepared = prepareRows(embeddings, opts.signal);
-  try {
-    return clusterRows(prepared, range(embeddings.length), opts);
-  } finally {
-    prepared.similarity?.release();
-  }
+  return withPreparedRows(embeddings, opts.signal, (prepared) => clusterRows(prepared, range(embeddings.length), opts));
 }
 
 /** Unit rows and, when small enough to keep, their pairwise similarities: computed once, shared by every pass. */
@@ -77,11 +72,16 @@ interface PreparedRows {
   similarity?: PairwiseSimilarity;
 }
 
-function prepareRows(embeddings: Float32Array[], signal?: AbortSignal): PreparedRows {
+/** Runs `use` with the prepared rows, then hands the similarities' memory back (they live in a pooled one). */
+function withPreparedRows<T>(embeddings: Float32Array[], signal: AbortSignal | undefined, use: (prepared: PreparedRows) => T): T {
   throwIfAborted(signal);
   const { data, n, d } = normalizedMatrix(embeddings);
   const similarity = n <= MAX_CACHED_SIMILARITY_ROWS ? new PairwiseSimilarity(data, n, d) : undefined;
-  return { data, d, similarity };
+  try {
+    return use({ data, d, similarity });
+  } finally {
+    similarity?.release();
+  }
 }
 
 /** Rows `rows` of `prepared`, copied out as an m×d matrix. */
@@ -158,8 +158,7 @@ export function clusterNodes(embeddings: Float32Array[], tokenCounts: number[], 
   const tokensOf = (c: number[]) => c.reduce((s, i) => s + tokenCounts[i], 0);
 
   if (n === 0) return [];
-  const prepared = prepareRows(embeddings, opts.signal);
-  const visit = (cluster: number[], depth: number, path: number[]): void => {
+  const visit = (prepared: PreparedRows, cluster: number[], depth: number, path: number[]): void => {
     if (cluster.length <= 1 || tokensOf(cluster) <= cap) {
       out.push(cluster);
       return;
@@ -169,18 +168,14 @@ export function clusterNodes(embeddings: Float32Array[], tokenCounts: number[], 
       const sub = clusterRows(prepared, cluster, { ...opts, seed: deriveSeed(opts.seed, 100 + depth, ...path) }).map((c) => c.map((j) => cluster[j]));
       // Re-clustering only helps if it actually splits; otherwise fall through to packing by tokens.
       if (sub.some((c) => c.length < cluster.length)) {
-        sub.forEach((c, i) => visit(c, depth + 1, [...path, i]));
+        sub.forEach((c, i) => visit(prepared, c, depth + 1, [...path, i]));
         return;
       }
     }
     for (const part of packByTokens(cluster, embeddings, tokenCounts, cap, deriveSeed(opts.seed, 200, ...path))) out.push(part);
   };
 
-  try {
-    clusterRows(prepared, range(n), opts).forEach((c, i) => visit(c, 0, [i]));
-  } finally {
-    prepared.similarity?.release();
-  }
+  withPreparedRows(embeddings, opts.signal, (prepared) => clusterRows(prepared, range(n), opts).forEach((c, i) => visit(prepared, c, 0, [i])));
   return canonical(out, n);
 }
 
